@@ -1,0 +1,63 @@
+"""The one client protocol stages see as ``self.deps.yt_client``.
+
+Two backends implement it: ``ytflow.dev`` (JSONL files under ``.dev/``, local subprocesses,
+DuckDB) and ``ytflow.prod`` (Cypress and YT operations through ``yt.wrapper``). Stage code
+written against this class runs unchanged on either; a behaviour a backend cannot reproduce
+raises an error saying so instead of silently differing.
+
+Example::
+
+    yt = self.deps.yt_client
+    yt.write_table(table_path="//tmp/my_pipeline/data", rows=({"id": i} for i in range(10)))
+    yt.write_table(table_path="//tmp/my_pipeline/data", rows=[{"id": 10}], append=True)
+    assert yt.row_count("//tmp/my_pipeline/data") == 11
+    for row in yt.read_table("//tmp/my_pipeline/data"):
+        ...
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Literal
+
+Row = dict[str, Any]
+Mode = Literal["dev", "prod"]
+
+
+class YtClient(ABC):
+    """Tables (and, as backends grow, operations, YQL and files) behind one seam."""
+
+    mode: Mode
+
+    @abstractmethod
+    def write_table(
+        self, table_path: str, rows: Iterable[Mapping[str, Any]], *, append: bool = False
+    ) -> int:
+        """Write ``rows`` to the table and return how many were written.
+
+        ``rows`` may be any iterable, including a generator of millions of rows: it is streamed,
+        never held in memory. Without ``append`` the table is replaced atomically: readers see
+        the old table or the new one, never a mix, and if ``rows`` raises halfway the old table
+        is left intact. With ``append=True`` the rows are added at the end (the table is created
+        if missing); if ``rows`` raises, none of them become visible.
+
+        Raises ``YtPathError`` for a path YT would refuse and ``RowError`` (naming the row
+        index and the column) for a row that is not a dict of JSON-serialisable values.
+        """
+
+    @abstractmethod
+    def read_table(self, table_path: str) -> Iterator[Row]:
+        """Iterate over the table's rows as dicts, streamed; raises ``TableNotFound``."""
+
+    @abstractmethod
+    def exists(self, path: str) -> bool:
+        """True only if a table exists at ``path``."""
+
+    @abstractmethod
+    def remove(self, path: str, *, force: bool = False) -> None:
+        """Remove the table; a missing one raises ``TableNotFound`` unless ``force`` (as YT)."""
+
+    @abstractmethod
+    def row_count(self, table_path: str) -> int:
+        """The table's number of rows, without reading them; raises ``TableNotFound``."""

@@ -1,0 +1,70 @@
+"""Durable file primitives for the dev store: nothing is half-written, nothing is lost."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename inside ``directory`` durable (no-op where directories cannot be opened)."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+@contextlib.contextmanager
+def atomic_replace(target: Path, *, buffer_size: int = 1 << 20) -> Iterator[BinaryIO]:
+    """Yield a temp file beside ``target``; on clean exit fsync it and rename it over ``target``.
+
+    If the body raises, the temp file is deleted and ``target`` is untouched.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    temp_path = Path(temp_name)
+    try:
+        with os.fdopen(descriptor, "wb", buffering=buffer_size) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp_path.replace(target)
+    except BaseException:
+        temp_path.unlink(missing_ok=True)
+        raise
+    fsync_directory(target.parent)
+
+
+def atomic_write_bytes(target: Path, data: bytes) -> None:
+    """Replace ``target`` with ``data`` atomically."""
+    with atomic_replace(target, buffer_size=0) as handle:
+        handle.write(data)
+
+
+def count_lines(path: Path, *, chunk_size: int = 1 << 22) -> int:
+    """Count JSONL rows at C speed (newlines, plus a final line without one)."""
+    count = 0
+    last = b"\n"
+    with path.open("rb", buffering=0) as handle:
+        while chunk := handle.read(chunk_size):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def ends_with_newline(path: Path) -> bool:
+    """True for an empty file or one whose last byte is a newline."""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() == 0:
+            return True
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"

@@ -1,0 +1,113 @@
+"""JSONL row codec for dev tables: one JSON object per line, encoded and checked by orjson.
+
+The loops here are the hot path of every dev read and write, so they stay flat: one
+``isinstance`` and one orjson call per row; diagnosis happens only after a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from ytflow.errors import RowError, TableFormatError
+
+# The cluster's default limit on one row's weight (table writer max_row_weight): 16 MiB.
+MAX_ROW_WEIGHT = 16 * 1024 * 1024
+
+_NEWLINE = orjson.OPT_APPEND_NEWLINE
+
+
+def write_rows(handle: BinaryIO, rows: Iterable[Mapping[str, Any]], *, table: str) -> int:
+    """Encode ``rows`` as JSONL into ``handle``; return the row count.
+
+    Raises ``RowError`` naming the row index (from 0) and column for a row that cannot be
+    stored, before anything of that row is written.
+    """
+    if isinstance(rows, Mapping):
+        raise RowError(
+            table,
+            0,
+            "rows must be an iterable of dicts, got a single dict",
+            hint="wrap it in a list: rows=[row]",
+        )
+    dumps = orjson.dumps
+    write = handle.write
+    index = -1
+    for index, row in enumerate(rows):
+        if type(row) is not dict:
+            if not isinstance(row, Mapping):
+                raise RowError(
+                    table,
+                    index,
+                    f"a row must be a dict, got {type(row).__name__}: {_preview(row)}",
+                )
+            row = dict(row)  # noqa: PLW2901 - a Mapping that orjson cannot encode directly
+        try:
+            line = dumps(row, option=_NEWLINE)
+        except TypeError as error:
+            raise _diagnose(table, index, row, error) from None
+        if len(line) > MAX_ROW_WEIGHT:
+            raise RowError(
+                table,
+                index,
+                f"row weight {len(line)} bytes exceeds the limit of {MAX_ROW_WEIGHT} bytes",
+                hint="the cluster refuses rows over 16 MiB; split the value across rows",
+            )
+        write(line)
+    return index + 1
+
+
+def read_rows(path: Path, *, table: str) -> Iterator[dict[str, Any]]:
+    """Stream the rows of a JSONL file as dicts; a bad line raises ``TableFormatError``."""
+    loads = orjson.loads
+    with path.open("rb") as handle:
+        for line_number, line in enumerate(handle, 1):
+            try:
+                row = loads(line)
+            except orjson.JSONDecodeError as error:
+                if not line.strip():
+                    continue
+                raise _bad_line(table, path, line_number, line, f"not JSON ({error})") from None
+            if type(row) is not dict:
+                raise _bad_line(table, path, line_number, line, "not a JSON object")
+            yield row
+
+
+def _bad_line(table: str, path: Path, line_number: int, line: bytes, why: str) -> TableFormatError:
+    text = line.decode("utf-8", "replace").rstrip("\n")
+    return TableFormatError(
+        f"{table}: {path}, line {line_number} is {why}: {text[:200]!r}",
+        hint="every line of a dev table must be one JSON object; fix or remove that line",
+    )
+
+
+def _diagnose(table: str, index: int, row: dict[Any, Any], error: TypeError) -> RowError:
+    """Find the column that orjson refused, so the error can name it."""
+    for key, value in row.items():
+        if not isinstance(key, str):
+            return RowError(
+                table,
+                index,
+                f"column names must be strings, got {type(key).__name__} {key!r}",
+                column=repr(key),
+            )
+        try:
+            orjson.dumps(value)
+        except TypeError as column_error:
+            return RowError(
+                table,
+                index,
+                f"value {_preview(value)} of type {type(value).__name__} cannot be stored "
+                f"({column_error})",
+                column=key,
+                hint="use str, int, float, bool, None, lists and dicts of those",
+            )
+    return RowError(table, index, f"cannot be encoded as JSON ({error})")
+
+
+def _preview(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

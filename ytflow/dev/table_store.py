@@ -1,0 +1,188 @@
+"""Dev tables: logical YT paths stored as JSONL files under ``.dev/``.
+
+``//tmp/my_pipeline/data`` lives in ``.dev/data.jsonl``. Because only the base name survives,
+the store keeps a registry (the ``path`` in each table's metadata) and refuses a second
+logical path with the same base name instead of overwriting the first table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ytflow.client.paths import table_name, validate_table_path
+from ytflow.dev.files import atomic_replace, count_lines, ends_with_newline
+from ytflow.dev.metadata import MetaStore, TableMeta
+from ytflow.dev.rows import read_rows, write_rows
+from ytflow.errors import PathConflict, TableNotFound, YtPathError
+
+TABLE_SUFFIX = ".jsonl"
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """One dev table as ``ytflow tables`` lists it."""
+
+    path: str | None  # None for a JSONL file no ytflow write has registered
+    file: Path
+    rows: int
+    size: int
+
+
+@dataclass
+class _Located:
+    path: str
+    name: str
+    file: Path
+    meta: TableMeta | None
+
+
+class DevTableStore:
+    """The ``.dev/`` folder as a table store: atomic writes, streamed reads, cheap counts."""
+
+    def __init__(self, dev_dir: Path) -> None:
+        self.dev_dir = dev_dir
+        self.meta = MetaStore(dev_dir)
+        self._resolved_dir = dev_dir.resolve()
+
+    def file_for(self, path: str) -> Path:
+        """The JSONL file that holds ``path`` (validated; the table need not exist)."""
+        return self._locate(path).file
+
+    def write(self, path: str, rows: Iterable[Mapping[str, Any]], *, append: bool = False) -> int:
+        """Replace (or append to) the table; see ``YtClient.write_table`` for the guarantees."""
+        table = self._locate(path)
+        if append and table.file.exists():
+            return self._append(table, rows)
+        with atomic_replace(table.file) as handle:
+            count = write_rows(handle, rows, table=table.path)
+        self._save_counted(table, TableMeta(path=table.path), count)
+        return count
+
+    def read(self, path: str) -> Iterator[dict[str, Any]]:
+        """Stream the table's rows; raises ``TableNotFound`` before the first row if missing."""
+        table = self._locate(path)
+        if not table.file.is_file():
+            raise self._not_found(table)
+        return read_rows(table.file, table=table.path)
+
+    def exists(self, path: str) -> bool:
+        """True only if this logical path has a table (not another path with the same name)."""
+        try:
+            table = self._locate(path)
+        except PathConflict:
+            return False
+        return table.file.is_file()
+
+    def remove(self, path: str, *, force: bool = False) -> None:
+        """Delete the table and its metadata, freeing the base name."""
+        table = self._locate(path)
+        if not table.file.is_file():
+            if force:
+                self.meta.delete(table.name)
+                return
+            raise self._not_found(table)
+        table.file.unlink()
+        self.meta.delete(table.name)
+
+    def row_count(self, path: str) -> int:
+        """Rows in the table, from metadata when current, else counted at C speed."""
+        table = self._locate(path)
+        if not table.file.is_file():
+            raise self._not_found(table)
+        return self._count(table)
+
+    def sorted_by(self, path: str) -> list[str] | None:
+        """The columns the table is known to be sorted by, or None."""
+        table = self._locate(path)
+        return table.meta.sorted_by if table.meta else None
+
+    def tables(self) -> list[TableInfo]:
+        """Every JSONL table under ``.dev/``, sorted by file name."""
+        found: list[TableInfo] = []
+        for file in sorted(self.dev_dir.glob(f"*{TABLE_SUFFIX}")):
+            name = file.name.removesuffix(TABLE_SUFFIX)
+            meta = self.meta.load(name)
+            if meta is None:
+                found.append(TableInfo(None, file, count_lines(file), file.stat().st_size))
+                continue
+            table = _Located(meta.path, name, file, meta)
+            found.append(TableInfo(meta.path, file, self._count(table), file.stat().st_size))
+        return found
+
+    def _locate(self, path: str) -> _Located:
+        path = validate_table_path(path)
+        name = table_name(path)
+        file = self.dev_dir / f"{name}{TABLE_SUFFIX}"
+        if file.resolve().parent != self._resolved_dir:
+            raise YtPathError(
+                f"table path {path!r} maps to {file}, which resolves outside {self.dev_dir}",
+                hint=f"remove the symlink {file} so the table is stored inside .dev/",
+            )
+        meta = self.meta.load(name)
+        if meta is not None and meta.path != path:
+            raise PathConflict(
+                f"table paths {meta.path!r} and {path!r} both map to dev file {file}; "
+                "dev keys tables by their last path component",
+                hint=f"give one of them another base name, or remove {meta.path} first "
+                "(yt.remove frees the name)",
+            )
+        located = _Located(path, name, file, meta)
+        if meta is not None and meta.append_from is not None:
+            self._undo_interrupted_append(located, meta.append_from)
+        return located
+
+    def _append(self, table: _Located, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Append in place; a journal in the metadata lets any failure roll back to the old end."""
+        existing = self._count(table)
+        meta = table.meta or TableMeta(path=table.path)
+        original_size = table.file.stat().st_size
+        meta.append_from = original_size
+        self.meta.save(table.name, meta)
+        try:
+            with table.file.open("ab", buffering=1 << 20) as handle:
+                if not ends_with_newline(table.file):
+                    handle.write(b"\n")
+                count = write_rows(handle, rows, table=table.path)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            self._undo_interrupted_append(table, original_size)
+            raise
+        meta.append_from = None
+        meta.sorted_by = None  # appended rows carry no sort guarantee
+        self._save_counted(table, meta, existing + count)
+        return count
+
+    def _undo_interrupted_append(self, table: _Located, original_size: int) -> None:
+        if table.file.exists() and table.file.stat().st_size > original_size:
+            os.truncate(table.file, original_size)
+        meta = table.meta or TableMeta(path=table.path)
+        meta.append_from = None
+        self.meta.save(table.name, meta)
+        table.meta = meta
+
+    def _count(self, table: _Located) -> int:
+        stat = table.file.stat()
+        if table.meta is not None and table.meta.count_is_current(stat.st_size, stat.st_mtime_ns):
+            assert table.meta.rows is not None
+            return table.meta.rows
+        count = count_lines(table.file)
+        self._save_counted(table, table.meta or TableMeta(path=table.path), count)
+        return count
+
+    def _save_counted(self, table: _Located, meta: TableMeta, rows: int) -> None:
+        stat = table.file.stat()
+        meta.rows, meta.size, meta.mtime_ns = rows, stat.st_size, stat.st_mtime_ns
+        self.meta.save(table.name, meta)
+        table.meta = meta
+
+    def _not_found(self, table: _Located) -> TableNotFound:
+        return TableNotFound(
+            table.path,
+            hint=f"dev looked for {table.file}; write the table first, or run "
+            "`ytflow tables` to list the tables that exist",
+        )
