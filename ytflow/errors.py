@@ -69,6 +69,7 @@ class StageError(YtflowError):
     def __init__(self, stage: str, message: str, *, hint: str | None = None) -> None:
         super().__init__(f"stage '{stage}' {message}", hint=hint)
         self.stage = stage
+        self.reported = False
 
 
 class YtPathError(YtflowError, ValueError):

@@ -1,0 +1,136 @@
+"""The ``ytflow`` command: run, scaffold and inspect pipelines."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+
+from ytflow import __version__
+from ytflow.cli.render import rows_table, tables_table
+from ytflow.cli.scaffold import scaffold
+from ytflow.core.backends import DEV_DIR
+from ytflow.core.runner import print_error, run_command
+from ytflow.dev import DevTableStore
+from ytflow.errors import UsageError, YtflowError
+from ytflow.paths import table_name
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="ytflow",
+    help="Batch data pipelines on YTsaurus: run them locally in dev mode, on the cluster in prod.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+PipelineDir = Annotated[
+    Path,
+    typer.Argument(help="Pipeline folder (the one holding pipeline.py).", show_default=True),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ytflow {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Show the version and exit.", callback=_version, is_eager=True),
+    ] = False,
+) -> None:
+    """Batch data pipelines on YTsaurus."""
+
+
+@app.command()
+def run(
+    directory: PipelineDir = Path(),
+    config: Annotated[
+        str | None, typer.Option("--config", help="Config file (default configs/config.yaml).")
+    ] = None,
+    stage: Annotated[
+        list[str] | None,
+        typer.Option("--stage", "-s", help="Run only this stage; repeat for several, run in order."),
+    ] = None,
+) -> None:
+    """Run a pipeline (same as `python pipeline.py`). Exit 1 if a stage fails, 2 on bad config."""
+    raise typer.Exit(run_command(directory, config_file=config, stages=stage))
+
+
+@app.command()
+def new(
+    directory: Annotated[Path, typer.Argument(help="Folder to create (must not exist or be empty).")],
+) -> None:
+    """Create a runnable two-stage pipeline with a README."""
+    _exit_on_error(lambda: scaffold(directory))
+    typer.echo(f"Created a pipeline in {directory}. Run it with:\n  ytflow run {directory}")
+
+
+@app.command()
+def tables(directory: PipelineDir = Path()) -> None:
+    """List dev tables: logical path, file, rows and size."""
+    store = DevTableStore(directory / DEV_DIR)
+    found = _exit_on_error(store.tables)
+    if not found:
+        typer.echo(f"no dev tables in {directory / DEV_DIR} (run the pipeline first)")
+        return
+    Console().print(tables_table(found, directory))
+
+
+@app.command()
+def show(
+    path: Annotated[str, typer.Argument(help="Logical path (//tmp/p/data) or base name (data).")],
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Rows to print.")] = 20,
+    directory: Annotated[Path, typer.Option("--dir", "-d", help="Pipeline folder.")] = Path(),
+    as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON lines.")] = False,
+) -> None:
+    """Print the first rows of a dev table."""
+    store = DevTableStore(directory / DEV_DIR)
+    logical = _exit_on_error(lambda: _resolve_table(store, path))
+    rows = _exit_on_error(lambda: list(itertools.islice(store.read(logical), limit)))
+    if as_json:
+        for row in rows:
+            sys.stdout.buffer.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
+        return
+    total = _exit_on_error(lambda: store.row_count(logical))
+    Console().print(rows_table(logical, rows, total))
+
+
+def _resolve_table(store: DevTableStore, path: str) -> str:
+    """A logical path as given, or the registered path whose base name is ``path``."""
+    if path.startswith("//"):
+        return path
+    registered = [info.path for info in store.tables() if info.path is not None]
+    matches = [logical for logical in registered if table_name(logical) == path]
+    if matches:
+        return matches[0]
+    raise UsageError(
+        f"no dev table named {path!r} in {store.dev_dir}",
+        hint="tables: " + (", ".join(registered) if registered else "(none; run the pipeline)"),
+    )
+
+
+def _exit_on_error(action: Callable[[], T]) -> T:
+    """Run ``action``; a ytflow error becomes a one-paragraph message and its exit code."""
+    try:
+        return action()
+    except YtflowError as error:
+        print_error(error)
+        raise typer.Exit(error.exit_code) from None
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

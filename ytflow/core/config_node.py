@@ -1,0 +1,92 @@
+"""Attribute access over a loaded YAML mapping, with errors that name the file and key.
+
+``self.config.client.operations.map`` reads like the YAML it came from; a typo raises an
+``AttributeError`` that says which file, which key, and what was meant.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+
+class ConfigNode(Mapping[str, Any]):
+    """A read-only mapping whose keys are also attributes; nested mappings are nodes too."""
+
+    __slots__ = ("_data", "_key", "_source")
+
+    def __init__(self, data: Mapping[str, Any], *, source: str | None = None, key: str = "") -> None:
+        self._data = dict(data)
+        self._source = source
+        self._key = key
+
+    @property
+    def source(self) -> str | None:
+        """The file this node was loaded from."""
+        return self._source
+
+    @property
+    def key(self) -> str:
+        """This node's dotted key inside its file ('' for the top)."""
+        return self._key
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError as error:
+            raise AttributeError(str(error.args[0])) from None
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            value = self._data[name]
+        except KeyError:
+            raise KeyError(self._missing(name)) from None
+        return self._wrap(self._child_key(name), value)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"ConfigNode({self._data!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain deep copy (for passing to code that wants dicts and lists)."""
+        return _plain(self._data)
+
+    def _child_key(self, name: str) -> str:
+        return f"{self._key}.{name}" if self._key else name
+
+    def _wrap(self, key: str, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return ConfigNode(value, source=self._source, key=key)  # type: ignore[arg-type]
+        if isinstance(value, list):
+            items: list[Any] = value
+            return [self._wrap(f"{key}[{index}]", item) for index, item in enumerate(items)]
+        return value
+
+    def _missing(self, name: str) -> str:
+        where = f"{self._source}: " if self._source else ""
+        message = f"{where}no key '{self._child_key(name)}'"
+        keys = [str(key) for key in self._data]
+        close = difflib.get_close_matches(name, keys, n=1, cutoff=0.6)
+        if close:
+            message += f"; did you mean '{close[0]}'?"
+        if keys:
+            message += f" Keys here: {', '.join(keys)}."
+        return message
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        mapping: Mapping[Any, Any] = value
+        return {key: _plain(item) for key, item in mapping.items()}
+    if isinstance(value, list):
+        items: list[Any] = value
+        return [_plain(item) for item in items]
+    return value

@@ -1,0 +1,120 @@
+"""Finding and loading ``stages/<name>/stage.py``: exactly one Stage subclass per file."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib.util
+import inspect
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from ytflow.core.config_node import ConfigNode
+from ytflow.core.stage import Stage
+from ytflow.core.yaml_files import load_yaml_mapping
+from ytflow.errors import ConfigError, StageLoadError
+from ytflow.ops import OPERATION_MODELS, validate_config
+
+STAGES_DIR = "stages"
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """A stage found on disk: its class, its folder and its loaded config."""
+
+    name: str
+    stage_class: type[Stage]
+    directory: Path
+    config: ConfigNode
+
+
+def available_stages(root: Path) -> list[str]:
+    """Names of the folders under ``stages/`` that hold a ``stage.py``."""
+    folder = root / STAGES_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(path.parent.name for path in folder.glob("*/stage.py"))
+
+
+def load_stage(root: Path, name: str, *, key: str) -> StageSpec:
+    """Import ``stages/<name>/stage.py`` and load its config; ``key`` names the config entry."""
+    directory = root / STAGES_DIR / name
+    stage_file = directory / "stage.py"
+    display = f"{STAGES_DIR}/{name}/stage.py"
+    if not stage_file.is_file():
+        available = available_stages(root)
+        hint = "create it with a class that subclasses ytflow.Stage"
+        close = difflib.get_close_matches(name, available, n=1)
+        if close:
+            hint = f"did you mean '{close[0]}'? " + hint
+        if available:
+            hint += f"; stages found: {', '.join(available)}"
+        raise ConfigError(f"stage '{name}' has no {display}", key=key, hint=hint)
+    stage_class = _stage_class(_import_stage_module(stage_file, root, display), display)
+    return StageSpec(name, stage_class, directory, load_stage_config(root, name))
+
+
+def load_stage_config(root: Path, name: str) -> ConfigNode:
+    """``stages/<name>/config.yaml`` (optional) as a node; known operation blocks validated."""
+    path = root / STAGES_DIR / name / "config.yaml"
+    display = f"{STAGES_DIR}/{name}/config.yaml"
+    data = load_yaml_mapping(path, display=display) if path.is_file() else {}
+    operations = data.get("client", {}).get("operations") if isinstance(data.get("client"), dict) else None
+    if isinstance(operations, dict):
+        for kind, model in OPERATION_MODELS.items():
+            if kind in operations:
+                validate_config(
+                    model, operations[kind], file=display, key_prefix=f"client.operations.{kind}"
+                )
+    return ConfigNode(data, source=display)
+
+
+def _import_stage_module(stage_file: Path, root: Path, display: str) -> ModuleType:
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))  # stage code imports its helpers as it would in a script
+    digest = hashlib.sha1(str(stage_file).encode()).hexdigest()[:10]  # noqa: S324 - a name, not security
+    module_name = f"_ytflow_stage_{stage_file.parent.name}_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, stage_file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        sys.modules.pop(module_name, None)
+        frames = traceback.extract_tb(error.__traceback__)
+        user_frames = [frame for frame in frames if not frame.filename.startswith("<frozen")]
+        detail = "".join(traceback.format_list(user_frames[-3:]))
+        detail += "".join(traceback.format_exception_only(error))
+        raise StageLoadError(
+            f"{display} failed to import:\n{detail.rstrip()}",
+            hint="fix the error above; stage code is imported with the pipeline folder on sys.path",
+        ) from error
+    return module
+
+
+def _stage_class(module: ModuleType, display: str) -> type[Stage]:
+    found = [
+        value
+        for value in vars(module).values()
+        if inspect.isclass(value)
+        and issubclass(value, Stage)
+        and value is not Stage
+        and value.__module__ == module.__name__
+    ]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise StageLoadError(
+            f"{display} defines no Stage subclass",
+            hint="add `class MyStage(Stage):` with a `run(self, debug)` method "
+            "(from ytflow import Stage)",
+        )
+    names = ", ".join(sorted(cls.__name__ for cls in found))
+    raise StageLoadError(
+        f"{display} defines {len(found)} Stage subclasses ({names}); exactly one is allowed",
+        hint="move the others to their own stage folders, or make shared bases non-Stage mixins",
+    )

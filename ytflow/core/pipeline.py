@@ -1,0 +1,162 @@
+"""``Pipeline``: load the config, find the stages, run them in order, report how it went."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import inspect
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from ytflow.core.backends import DEV_DIR, make_client
+from ytflow.core.config import PipelineConfig, load_pipeline_config
+from ytflow.core.discovery import StageSpec, available_stages, load_stage
+from ytflow.core.logging_setup import OPERATION_LOG, configure_logging, stage_logger
+from ytflow.core.stage import StageDeps
+from ytflow.core.tracebacks import user_traceback
+from ytflow.errors import ConfigError, StageError, UsageError
+
+CONFIG_FILE = "configs/config.yaml"
+
+
+class Pipeline:
+    """A pipeline folder: ``pipeline.py``, ``configs/config.yaml`` and ``stages/<name>/``."""
+
+    def __init__(self, root: Path | str, *, config_file: Path | str | None = None) -> None:
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise UsageError(
+                f"pipeline folder {root} does not exist",
+                hint="pass the folder that holds pipeline.py, or create one with `ytflow new DIR`",
+            )
+        self.config_file, self.config_display = self._find_config(config_file)
+        self.config: PipelineConfig = load_pipeline_config(
+            self.config_file, display=self.config_display
+        )
+
+    @property
+    def dev_dir(self) -> Path:
+        """Where dev mode keeps tables, sandboxes and logs."""
+        return self.root / DEV_DIR
+
+    def run(
+        self, stages: Sequence[str] | None = None, *, debug: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Run ``stages`` (default: ``enabled_stages``) in order; return the final debug dict.
+
+        Every stage is imported and its config validated before the first one runs, so a typo
+        in the last stage fails fast instead of after an hour of work.
+        """
+        names = self._select(stages)
+        specs = [load_stage(self.root, name, key=self._stage_key(name)) for name in names]
+        client = make_client(self.config, self.root, config_display=self.config_display)
+        log_file = self.dev_dir / OPERATION_LOG if client.mode == "dev" else None
+        logger = configure_logging(log_file)
+        deps = StageDeps(yt_client=client, pipeline_config=self.config)
+        logger.info("pipeline %s: %d stage(s) in %s mode", self.root.name, len(specs), client.mode)
+        started = time.perf_counter()
+        state: dict[str, Any] = {} if debug is None else debug
+        for spec in specs:
+            state = self._run_stage(spec, deps, state, logger)
+        logger.info("pipeline finished in %.2fs", time.perf_counter() - started)
+        return state
+
+    @classmethod
+    def main(cls, argv: Sequence[str] | None = None) -> NoReturn:
+        """Entry point for ``pipeline.py``: behaves like ``ytflow run`` on the caller's folder."""
+        frame = inspect.currentframe()
+        caller = frame.f_back if frame else None
+        caller_file = caller.f_globals.get("__file__") if caller else None
+        root = Path(caller_file).resolve().parent if caller_file else Path.cwd()
+        parser = argparse.ArgumentParser(
+            prog="pipeline.py", description=f"Run the ytflow pipeline in {root} (like `ytflow run`)."
+        )
+        parser.add_argument("--config", metavar="FILE", help=f"config file (default {CONFIG_FILE})")
+        parser.add_argument(
+            "--stage", metavar="NAME", action="append", help="run only this stage (repeatable)"
+        )
+        args = parser.parse_args(argv)
+        from ytflow.core.runner import run_command  # noqa: PLC0415 - avoids an import cycle
+
+        sys.exit(run_command(root, config_file=args.config, stages=args.stage))
+
+    def _run_stage(
+        self, spec: StageSpec, deps: StageDeps, debug: dict[str, Any], logger: logging.Logger
+    ) -> dict[str, Any]:
+        stage = spec.stage_class(
+            name=spec.name,
+            config=spec.config,
+            deps=deps,
+            logger=stage_logger(spec.name),
+            stage_dir=spec.directory,
+        )
+        logger.info("stage %s started", spec.name)
+        started = time.perf_counter()
+        try:
+            result = stage.run(debug)
+        except Exception as error:
+            elapsed = time.perf_counter() - started
+            logger.error("stage %s failed after %.2fs\n%s", spec.name, elapsed, user_traceback(error))
+            failure = StageError(
+                spec.name, f"failed after {elapsed:.2f}s: {type(error).__name__}: {error}"
+            )
+            failure.reported = True
+            raise failure from error
+        elapsed = time.perf_counter() - started
+        if not isinstance(result, dict):
+            failure = StageError(
+                spec.name,
+                f"returned {type(result).__name__}, but run() must return a dict",
+                hint="end run() with `return debug` (the dict passed to the next stage)",
+            )
+            logger.error("%s", failure)
+            failure.reported = True
+            raise failure
+        logger.info("stage %s finished in %.2fs", spec.name, elapsed)
+        return result  # pyright: ignore[reportUnknownVariableType]
+
+    def _select(self, stages: Sequence[str] | None) -> list[str]:
+        enabled = self.config.stages.enabled_stages
+        if not stages:
+            return list(enabled)
+        known = sorted(set(enabled) | set(available_stages(self.root)))
+        for name in stages:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                raise UsageError(
+                    f"--stage {name!r} is not a stage of {self.root.name}",
+                    hint=f"{hint}stages: {', '.join(known) or '(none)'}",
+                )
+        return list(dict.fromkeys(stages))
+
+    def _stage_key(self, name: str) -> str:
+        enabled = self.config.stages.enabled_stages
+        if name in enabled:
+            return f"{self.config_display}: stages.enabled_stages[{enabled.index(name)}]"
+        return f"--stage {name}"
+
+    def _find_config(self, config_file: Path | str | None) -> tuple[Path, str]:
+        if config_file is None:
+            path = self.root / CONFIG_FILE
+            if not path.is_file():
+                raise ConfigError(
+                    f"{self.root} is not a ytflow pipeline: {CONFIG_FILE} not found",
+                    hint="run it on the folder that holds pipeline.py, or create one with "
+                    "`ytflow new DIR`",
+                )
+            return path, CONFIG_FILE
+        given = Path(config_file)
+        for candidate in (given, self.root / given):
+            if candidate.is_file():
+                resolved = candidate.resolve()
+                if resolved.is_relative_to(self.root):
+                    return resolved, str(resolved.relative_to(self.root))
+                return resolved, str(given)
+        raise ConfigError(
+            f"config file {config_file} not found (looked in the current folder and in {self.root})"
+        )

@@ -1,0 +1,122 @@
+"""Operation configs (map, reduce, map_reduce, sort, vanilla) as validated, backend-neutral models.
+
+A stage's ``config.yaml`` holds these under ``client.operations.<kind>``. Both backends read
+the same model: dev turns it into local jobs, prod into a YT operation spec. Field docs are
+the reference users see in errors and docs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from ytflow.paths import validate_table_path
+
+
+class StrictModel(BaseModel):
+    """Unknown keys are errors (with a "did you mean"), values are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _yt_path(value: str) -> str:
+    return validate_table_path(value)
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+YtPath = Annotated[str, AfterValidator(_yt_path)]
+"""A plain Cypress path such as ``//tmp/my_pipeline/data``."""
+
+TablePaths = Annotated[list[YtPath], BeforeValidator(_as_list), Field(min_length=1)]
+"""One table path or a list of them."""
+
+Columns = Annotated[list[str], BeforeValidator(_as_list), Field(min_length=1)]
+"""One column name or a list of them."""
+
+
+class Resources(StrictModel):
+    """What each job may use; all optional, the cluster's defaults apply when absent."""
+
+    pool: str | None = Field(None, description="YT scheduler pool the operation runs in.")
+    memory_limit_gb: float | None = Field(
+        None, gt=0, le=1024, description="Memory per job in GiB; dev kills a job that exceeds it."
+    )
+    cpu_limit: float | None = Field(
+        None, gt=0, le=256, description="CPU cores per job; fractions such as 0.5 are allowed."
+    )
+    job_count: int | None = Field(
+        None, ge=1, le=100_000, description="Number of jobs; dev runs this many local jobs."
+    )
+    gpu_limit: int = Field(0, ge=0, le=16, description="GPUs per job.")
+    docker_image: str | None = Field(
+        None, min_length=1, description="Job image in prod; dev runs on the local interpreter."
+    )
+
+
+class _JobOperation(StrictModel):
+    append: bool = Field(False, description="Append to the output table instead of replacing it.")
+    max_failed_job_count: int = Field(
+        1, ge=1, le=10_000, description="Failed jobs tolerated (each retried) before failing."
+    )
+    resources: Resources = Field(default_factory=Resources)
+
+
+class MapOperation(_JobOperation):
+    """``client.operations.map``: run ``mapper`` over every row of ``input_table``."""
+
+    input_table: TablePaths
+    output_table: TablePaths
+    mapper: str = Field("src/mapper.py", min_length=1, description="Job script, stage-relative.")
+
+
+class ReduceOperation(_JobOperation):
+    """``client.operations.reduce``: ``reducer`` sees all rows of one key together."""
+
+    input_table: TablePaths
+    output_table: TablePaths
+    reducer: str = Field("src/reducer.py", min_length=1, description="Job script, stage-relative.")
+    reduce_by: Columns
+    sort_by: Columns | None = Field(None, description="Defaults to reduce_by.")
+
+
+class MapReduceOperation(_JobOperation):
+    """``client.operations.map_reduce``: mapper, then partition and sort by key, then reducer."""
+
+    input_table: TablePaths
+    output_table: TablePaths
+    mapper: str = Field("src/mapper.py", min_length=1)
+    reducer: str = Field("src/reducer.py", min_length=1)
+    reduce_by: Columns
+    sort_by: Columns | None = Field(None, description="Defaults to reduce_by.")
+    reduce_job_count: int | None = Field(None, ge=1, le=100_000, description="Reducer jobs.")
+
+
+class SortOperation(StrictModel):
+    """``client.operations.sort``: sort ``input_table`` into ``output_table`` by ``sort_by``."""
+
+    input_table: TablePaths
+    output_table: YtPath
+    sort_by: Columns
+    resources: Resources = Field(default_factory=Resources)
+
+
+class VanillaOperation(StrictModel):
+    """``client.operations.vanilla``: run ``command`` as ``resources.job_count`` jobs, no tables."""
+
+    command: str = Field("src/vanilla.py", min_length=1, description="Script, stage-relative.")
+    max_failed_job_count: int = Field(1, ge=1, le=10_000)
+    resources: Resources = Field(default_factory=Resources)
+
+
+OPERATION_MODELS: dict[str, type[StrictModel]] = {
+    "map": MapOperation,
+    "reduce": ReduceOperation,
+    "map_reduce": MapReduceOperation,
+    "sort": SortOperation,
+    "vanilla": VanillaOperation,
+}
+"""Operation kinds validated when a stage's config is loaded (``client.operations.<kind>``)."""
