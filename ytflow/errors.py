@@ -135,7 +135,9 @@ class OperationError(YtflowError):
             if exit_status is not None:
                 details += f" exited with status {exit_status}"
         if stderr_tail:
-            details += "\n  stderr (last lines):\n" + "\n".join(f"    {line}" for line in stderr_tail)
+            details += "\n  stderr (last lines):\n" + "\n".join(
+                f"    {line}" for line in stderr_tail
+            )
         super().__init__(details, hint=hint, code=code)
         self.job_index = job_index
         self.exit_status = exit_status

@@ -33,7 +33,9 @@ def validate_table_path(path: Any, *, what: str = "table path") -> str:
     components = path[2:].split("/")
     for position, component in enumerate(components):
         if component == "":
-            reason = "ends with '/'" if position == len(components) - 1 else "has an empty component"
+            reason = (
+                "ends with '/'" if position == len(components) - 1 else "has an empty component"
+            )
             raise YtPathError(f"{what} {path!r} {reason}", hint=_PLAIN_PATH_HINT)
         if component in {".", ".."}:
             raise YtPathError(

@@ -48,7 +48,9 @@ def _version(value: bool) -> None:
 def _main(
     version: Annotated[
         bool,
-        typer.Option("--version", help="Show the version and exit.", callback=_version, is_eager=True),
+        typer.Option(
+            "--version", help="Show the version and exit.", callback=_version, is_eager=True
+        ),
     ] = False,
 ) -> None:
     """Batch data pipelines on YTsaurus."""
@@ -62,7 +64,9 @@ def run(
     ] = None,
     stage: Annotated[
         list[str] | None,
-        typer.Option("--stage", "-s", help="Run only this stage; repeat for several, run in order."),
+        typer.Option(
+            "--stage", "-s", help="Run only this stage; repeat for several, run in order."
+        ),
     ] = None,
 ) -> None:
     """Run a pipeline (same as `python pipeline.py`). Exit 1 if a stage fails, 2 on bad config."""
@@ -71,7 +75,9 @@ def run(
 
 @app.command()
 def new(
-    directory: Annotated[Path, typer.Argument(help="Folder to create (must not exist or be empty).")],
+    directory: Annotated[
+        Path, typer.Argument(help="Folder to create (must not exist or be empty).")
+    ],
 ) -> None:
     """Create a runnable two-stage pipeline with a README."""
     _exit_on_error(lambda: scaffold(directory))

@@ -26,10 +26,10 @@ class PipelineSection(StrictModel):
     """The ``pipeline:`` block."""
 
     mode: Literal["dev", "prod"] = Field(
-        "dev", description="dev runs locally under .dev/; prod runs on the YT cluster."
+        default="dev", description="dev runs locally under .dev/; prod runs on the YT cluster."
     )
     build_folder: YtPath | None = Field(
-        None, description="prod: Cypress folder the code bundle is uploaded to."
+        default=None, description="prod: Cypress folder the code bundle is uploaded to."
     )
     yt_config: dict[str, Any] = Field(
         default_factory=dict[str, Any],
@@ -77,7 +77,7 @@ class StagesSection(StrictModel):
 class PipelineConfig(StrictModel):
     """The whole of ``configs/config.yaml``."""
 
-    pipeline: PipelineSection = Field(default_factory=PipelineSection)
+    pipeline: PipelineSection = PipelineSection()
     stages: StagesSection
 
 

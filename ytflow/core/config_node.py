@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 
 class ConfigNode(Mapping[str, Any]):
@@ -16,7 +16,9 @@ class ConfigNode(Mapping[str, Any]):
 
     __slots__ = ("_data", "_key", "_source")
 
-    def __init__(self, data: Mapping[str, Any], *, source: str | None = None, key: str = "") -> None:
+    def __init__(
+        self, data: Mapping[str, Any], *, source: str | None = None, key: str = ""
+    ) -> None:
         self._data = dict(data)
         self._source = source
         self._key = key
@@ -66,7 +68,7 @@ class ConfigNode(Mapping[str, Any]):
         if isinstance(value, Mapping):
             return ConfigNode(value, source=self._source, key=key)  # type: ignore[arg-type]
         if isinstance(value, list):
-            items: list[Any] = value
+            items = cast("list[Any]", value)
             return [self._wrap(f"{key}[{index}]", item) for index, item in enumerate(items)]
         return value
 
@@ -84,9 +86,9 @@ class ConfigNode(Mapping[str, Any]):
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
-        mapping: Mapping[Any, Any] = value
+        mapping = cast("Mapping[Any, Any]", value)
         return {key: _plain(item) for key, item in mapping.items()}
     if isinstance(value, list):
-        items: list[Any] = value
+        items = cast("list[Any]", value)
         return [_plain(item) for item in items]
     return value

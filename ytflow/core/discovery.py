@@ -62,7 +62,9 @@ def load_stage_config(root: Path, name: str) -> ConfigNode:
     path = root / STAGES_DIR / name / "config.yaml"
     display = f"{STAGES_DIR}/{name}/config.yaml"
     data = load_yaml_mapping(path, display=display) if path.is_file() else {}
-    operations = data.get("client", {}).get("operations") if isinstance(data.get("client"), dict) else None
+    operations = (
+        data.get("client", {}).get("operations") if isinstance(data.get("client"), dict) else None
+    )
     if isinstance(operations, dict):
         for kind, model in OPERATION_MODELS.items():
             if kind in operations:
@@ -75,7 +77,7 @@ def load_stage_config(root: Path, name: str) -> ConfigNode:
 def _import_stage_module(stage_file: Path, root: Path, display: str) -> ModuleType:
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))  # stage code imports its helpers as it would in a script
-    digest = hashlib.sha1(str(stage_file).encode()).hexdigest()[:10]  # noqa: S324 - a name, not security
+    digest = hashlib.sha1(str(stage_file).encode()).hexdigest()[:10]
     module_name = f"_ytflow_stage_{stage_file.parent.name}_{digest}"
     spec = importlib.util.spec_from_file_location(module_name, stage_file)
     assert spec is not None and spec.loader is not None

@@ -19,9 +19,11 @@ class _WhereFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         name = record.name
-        record.where = name.removeprefix(STAGE_LOGGER_PREFIX) if name.startswith(
-            STAGE_LOGGER_PREFIX
-        ) else "ytflow"
+        record.where = (
+            name.removeprefix(STAGE_LOGGER_PREFIX)
+            if name.startswith(STAGE_LOGGER_PREFIX)
+            else "ytflow"
+        )
         return True
 
 

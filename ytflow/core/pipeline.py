@@ -73,7 +73,8 @@ class Pipeline:
         caller_file = caller.f_globals.get("__file__") if caller else None
         root = Path(caller_file).resolve().parent if caller_file else Path.cwd()
         parser = argparse.ArgumentParser(
-            prog="pipeline.py", description=f"Run the ytflow pipeline in {root} (like `ytflow run`)."
+            prog="pipeline.py",
+            description=f"Run the ytflow pipeline in {root} (like `ytflow run`).",
         )
         parser.add_argument("--config", metavar="FILE", help=f"config file (default {CONFIG_FILE})")
         parser.add_argument(
@@ -100,14 +101,16 @@ class Pipeline:
             result = stage.run(debug)
         except Exception as error:
             elapsed = time.perf_counter() - started
-            logger.error("stage %s failed after %.2fs\n%s", spec.name, elapsed, user_traceback(error))
+            logger.error(
+                "stage %s failed after %.2fs\n%s", spec.name, elapsed, user_traceback(error)
+            )
             failure = StageError(
                 spec.name, f"failed after {elapsed:.2f}s: {type(error).__name__}: {error}"
             )
             failure.reported = True
             raise failure from error
         elapsed = time.perf_counter() - started
-        if not isinstance(result, dict):
+        if not isinstance(result, dict):  # pyright: ignore[reportUnnecessaryIsInstance]
             failure = StageError(
                 spec.name,
                 f"returned {type(result).__name__}, but run() must return a dict",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -24,7 +24,7 @@ def load_yaml_mapping(path: Path, *, display: str, allow_empty: bool = True) -> 
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read the file ({error})", file=display) from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -43,7 +43,7 @@ def load_yaml_mapping(path: Path, *, display: str, allow_empty: bool = True) -> 
         raise ConfigError(
             f"the top level must be a mapping of keys, got {type(data).__name__}", file=display
         )
-    mapping: dict[Any, Any] = data
+    mapping = cast("dict[Any, Any]", data)
     for key in mapping:
         if not isinstance(key, str):
             raise ConfigError(f"keys must be strings, got {key!r}", file=display)

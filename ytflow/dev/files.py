@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,7 +21,7 @@ def fsync_directory(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_replace(target: Path, *, buffer_size: int = 1 << 20) -> Iterator[BinaryIO]:
+def atomic_replace(target: Path, *, buffer_size: int = 1 << 20) -> Generator[BinaryIO, None, None]:
     """Yield a temp file beside ``target``; on clean exit fsync it and rename it over ``target``.
 
     If the body raises, the temp file is deleted and ``target`` is untouched.

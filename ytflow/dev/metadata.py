@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -53,9 +53,14 @@ class MetaStore:
             data = orjson.loads(self.file_for(name).read_bytes())
         except (FileNotFoundError, orjson.JSONDecodeError):
             return None
-        if not isinstance(data, dict) or not isinstance(data.get("path"), str):
+        if not isinstance(data, dict):
             return None
-        known = {key: value for key, value in data.items() if key in TableMeta.__dataclass_fields__}
+        fields = cast("dict[str, Any]", data)
+        if not isinstance(fields.get("path"), str):
+            return None
+        known = {
+            key: value for key, value in fields.items() if key in TableMeta.__dataclass_fields__
+        }
         return TableMeta(**known)
 
     def save(self, name: str, meta: TableMeta) -> None:

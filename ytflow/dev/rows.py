@@ -38,13 +38,13 @@ def write_rows(handle: BinaryIO, rows: Iterable[Mapping[str, Any]], *, table: st
     index = -1
     for index, row in enumerate(rows):
         if type(row) is not dict:
-            if not isinstance(row, Mapping):
+            if not isinstance(row, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
                 raise RowError(
                     table,
                     index,
                     f"a row must be a dict, got {type(row).__name__}: {_preview(row)}",
                 )
-            row = dict(row)  # noqa: PLW2901 - a Mapping that orjson cannot encode directly
+            row = dict(row)  # noqa: PLW2901 - orjson encodes plain dicts only
         try:
             line = dumps(row, option=_NEWLINE)
         except TypeError as error:
@@ -84,7 +84,7 @@ def _bad_line(table: str, path: Path, line_number: int, line: bytes, why: str) -
     )
 
 
-def _diagnose(table: str, index: int, row: dict[Any, Any], error: TypeError) -> RowError:
+def _diagnose(table: str, index: int, row: Mapping[Any, Any], error: TypeError) -> RowError:
     """Find the column that orjson refused, so the error can name it."""
     for key, value in row.items():
         if not isinstance(key, str):

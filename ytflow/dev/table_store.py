@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ytflow.paths import table_name, validate_table_path
 from ytflow.dev.files import atomic_replace, count_lines, ends_with_newline
 from ytflow.dev.metadata import MetaStore, TableMeta
 from ytflow.dev.rows import read_rows, write_rows
 from ytflow.errors import PathConflict, TableNotFound, YtPathError
+from ytflow.paths import table_name, validate_table_path
 
 TABLE_SUFFIX = ".jsonl"
 

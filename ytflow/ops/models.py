@@ -41,28 +41,41 @@ Columns = Annotated[list[str], BeforeValidator(_as_list), Field(min_length=1)]
 class Resources(StrictModel):
     """What each job may use; all optional, the cluster's defaults apply when absent."""
 
-    pool: str | None = Field(None, description="YT scheduler pool the operation runs in.")
+    pool: str | None = Field(default=None, description="YT scheduler pool the operation runs in.")
     memory_limit_gb: float | None = Field(
-        None, gt=0, le=1024, description="Memory per job in GiB; dev kills a job that exceeds it."
+        default=None,
+        gt=0,
+        le=1024,
+        description="Memory per job in GiB; dev kills a job that exceeds it.",
     )
     cpu_limit: float | None = Field(
-        None, gt=0, le=256, description="CPU cores per job; fractions such as 0.5 are allowed."
+        default=None,
+        gt=0,
+        le=256,
+        description="CPU cores per job; fractions such as 0.5 are allowed.",
     )
     job_count: int | None = Field(
-        None, ge=1, le=100_000, description="Number of jobs; dev runs this many local jobs."
+        default=None, ge=1, le=100_000, description="Number of jobs; dev runs this many local jobs."
     )
-    gpu_limit: int = Field(0, ge=0, le=16, description="GPUs per job.")
+    gpu_limit: int = Field(default=0, ge=0, le=16, description="GPUs per job.")
     docker_image: str | None = Field(
-        None, min_length=1, description="Job image in prod; dev runs on the local interpreter."
+        default=None,
+        min_length=1,
+        description="Job image in prod; dev runs on the local interpreter.",
     )
 
 
 class _JobOperation(StrictModel):
-    append: bool = Field(False, description="Append to the output table instead of replacing it.")
-    max_failed_job_count: int = Field(
-        1, ge=1, le=10_000, description="Failed jobs tolerated (each retried) before failing."
+    append: bool = Field(
+        default=False, description="Append to the output table instead of replacing it."
     )
-    resources: Resources = Field(default_factory=Resources)
+    max_failed_job_count: int = Field(
+        default=1,
+        ge=1,
+        le=10_000,
+        description="Failed jobs tolerated (each retried) before failing.",
+    )
+    resources: Resources = Resources()
 
 
 class MapOperation(_JobOperation):
@@ -70,7 +83,9 @@ class MapOperation(_JobOperation):
 
     input_table: TablePaths
     output_table: TablePaths
-    mapper: str = Field("src/mapper.py", min_length=1, description="Job script, stage-relative.")
+    mapper: str = Field(
+        default="src/mapper.py", min_length=1, description="Job script, stage-relative."
+    )
 
 
 class ReduceOperation(_JobOperation):
@@ -78,9 +93,11 @@ class ReduceOperation(_JobOperation):
 
     input_table: TablePaths
     output_table: TablePaths
-    reducer: str = Field("src/reducer.py", min_length=1, description="Job script, stage-relative.")
+    reducer: str = Field(
+        default="src/reducer.py", min_length=1, description="Job script, stage-relative."
+    )
     reduce_by: Columns
-    sort_by: Columns | None = Field(None, description="Defaults to reduce_by.")
+    sort_by: Columns | None = Field(default=None, description="Defaults to reduce_by.")
 
 
 class MapReduceOperation(_JobOperation):
@@ -88,11 +105,13 @@ class MapReduceOperation(_JobOperation):
 
     input_table: TablePaths
     output_table: TablePaths
-    mapper: str = Field("src/mapper.py", min_length=1)
-    reducer: str = Field("src/reducer.py", min_length=1)
+    mapper: str = Field(default="src/mapper.py", min_length=1)
+    reducer: str = Field(default="src/reducer.py", min_length=1)
     reduce_by: Columns
-    sort_by: Columns | None = Field(None, description="Defaults to reduce_by.")
-    reduce_job_count: int | None = Field(None, ge=1, le=100_000, description="Reducer jobs.")
+    sort_by: Columns | None = Field(default=None, description="Defaults to reduce_by.")
+    reduce_job_count: int | None = Field(
+        default=None, ge=1, le=100_000, description="Reducer jobs."
+    )
 
 
 class SortOperation(StrictModel):
@@ -101,15 +120,17 @@ class SortOperation(StrictModel):
     input_table: TablePaths
     output_table: YtPath
     sort_by: Columns
-    resources: Resources = Field(default_factory=Resources)
+    resources: Resources = Resources()
 
 
 class VanillaOperation(StrictModel):
     """``client.operations.vanilla``: run ``command`` as ``resources.job_count`` jobs, no tables."""
 
-    command: str = Field("src/vanilla.py", min_length=1, description="Script, stage-relative.")
-    max_failed_job_count: int = Field(1, ge=1, le=10_000)
-    resources: Resources = Field(default_factory=Resources)
+    command: str = Field(
+        default="src/vanilla.py", min_length=1, description="Script, stage-relative."
+    )
+    max_failed_job_count: int = Field(default=1, ge=1, le=10_000)
+    resources: Resources = Resources()
 
 
 OPERATION_MODELS: dict[str, type[StrictModel]] = {

@@ -38,7 +38,9 @@ def config_error_from(
     if len(problems) == 1:
         key, text = problems[0]
         return ConfigError(text, file=file, key=key or None)
-    lines = "\n".join(f"  - key '{key}': {text}" if key else f"  - {text}" for key, text in problems)
+    lines = "\n".join(
+        f"  - key '{key}': {text}" if key else f"  - {text}" for key, text in problems
+    )
     return ConfigError(f"{where} has {len(problems)} problems:\n{lines}")
 
 
