@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import orjson
 
@@ -38,13 +38,7 @@ def write_rows(handle: BinaryIO, rows: Iterable[Mapping[str, Any]], *, table: st
     index = -1
     for index, row in enumerate(rows):
         if type(row) is not dict:
-            if not isinstance(row, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
-                raise RowError(
-                    table,
-                    index,
-                    f"a row must be a dict, got {type(row).__name__}: {_preview(row)}",
-                )
-            row = dict(row)  # noqa: PLW2901 - orjson encodes plain dicts only
+            row = _as_dict(table, index, row)  # noqa: PLW2901 - orjson encodes plain dicts only
         try:
             line = dumps(row, option=_NEWLINE)
         except TypeError as error:
@@ -74,6 +68,14 @@ def read_rows(path: Path, *, table: str) -> Iterator[dict[str, Any]]:
             if type(row) is not dict:
                 raise _bad_line(table, path, line_number, line, "not a JSON object")
             yield row
+
+
+def _as_dict(table: str, index: int, row: object) -> dict[str, Any]:
+    if not isinstance(row, Mapping):
+        raise RowError(
+            table, index, f"a row must be a dict, got {type(row).__name__}: {_preview(row)}"
+        )
+    return dict(cast("Mapping[str, Any]", row))
 
 
 def _bad_line(table: str, path: Path, line_number: int, line: bytes, why: str) -> TableFormatError:
