@@ -42,7 +42,7 @@ def write_rows(handle: BinaryIO, rows: Iterable[Mapping[str, Any]], *, table: st
         try:
             line = dumps(row, option=_NEWLINE)
         except TypeError as error:
-            raise _diagnose(table, index, row, error) from None
+            raise _diagnose(table, index, cast("Mapping[Any, Any]", row), error) from None
         if len(line) > MAX_ROW_WEIGHT:
             raise RowError(
                 table,
