@@ -6,8 +6,8 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from ytflow.client.paths import table_name, validate_table_path
-from ytflow.errors import YtPathError, YtflowError
+from ytflow.errors import YtflowError, YtPathError
+from ytflow.paths import table_name, validate_table_path
 
 
 def _rejected(path: object) -> YtPathError:

@@ -6,6 +6,7 @@ The loops here are the hot path of every dev read and write, so they stay flat: 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -17,7 +18,11 @@ from ytflow.errors import RowError, TableFormatError
 # The cluster's default limit on one row's weight (table writer max_row_weight): 16 MiB.
 MAX_ROW_WEIGHT = 16 * 1024 * 1024
 
-_NEWLINE = orjson.OPT_APPEND_NEWLINE
+# Datetimes and dataclasses are refused rather than silently turned into strings and dicts:
+# the cluster's YSON writer would refuse them too.
+_OPTIONS = (
+    orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
 
 
 def write_rows(handle: BinaryIO, rows: Iterable[Mapping[str, Any]], *, table: str) -> int:
@@ -40,9 +45,11 @@ def write_rows(handle: BinaryIO, rows: Iterable[Mapping[str, Any]], *, table: st
         if type(row) is not dict:
             row = _as_dict(table, index, row)  # noqa: PLW2901 - orjson encodes plain dicts only
         try:
-            line = dumps(row, option=_NEWLINE)
+            line = dumps(row, option=_OPTIONS)
         except TypeError as error:
             raise _diagnose(table, index, cast("Mapping[Any, Any]", row), error) from None
+        if b"null" in line:  # orjson writes NaN and infinity as null; only then look closer
+            _refuse_non_finite(table, index, row)
         if len(line) > MAX_ROW_WEIGHT:
             raise RowError(
                 table,
@@ -97,7 +104,7 @@ def _diagnose(table: str, index: int, row: Mapping[Any, Any], error: TypeError) 
                 column=repr(key),
             )
         try:
-            orjson.dumps(value)
+            orjson.dumps(value, option=_OPTIONS)
         except TypeError as column_error:
             return RowError(
                 table,
@@ -108,6 +115,29 @@ def _diagnose(table: str, index: int, row: Mapping[Any, Any], error: TypeError) 
                 hint="use str, int, float, bool, None, lists and dicts of those",
             )
     return RowError(table, index, f"cannot be encoded as JSON ({error})")
+
+
+def _refuse_non_finite(table: str, index: int, row: Mapping[str, Any]) -> None:
+    for column, value in row.items():
+        if _has_non_finite(value):
+            raise RowError(
+                table,
+                index,
+                f"value {_preview(value)} holds NaN or infinity, which JSON cannot represent "
+                "(it would be stored as null)",
+                column=column,
+                hint="store None, or a sentinel such as a very large number or a string",
+            )
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(item) for item in cast("dict[Any, Any]", value).values())
+    if isinstance(value, list | tuple):
+        return any(_has_non_finite(item) for item in cast("list[Any]", value))
+    return False
 
 
 def _preview(value: object) -> str:

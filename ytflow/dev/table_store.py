@@ -79,7 +79,12 @@ class DevTableStore:
 
     def remove(self, path: str, *, force: bool = False) -> None:
         """Delete the table and its metadata, freeing the base name."""
-        table = self._locate(path)
+        try:
+            table = self._locate(path)
+        except PathConflict:
+            if force:  # the cluster has no table at this path, and force ignores that
+                return
+            raise
         if not table.file.is_file():
             if force:
                 self.meta.delete(table.name)
@@ -109,7 +114,7 @@ class DevTableStore:
             if meta is None:
                 found.append(TableInfo(None, file, count_lines(file), file.stat().st_size))
                 continue
-            table = _Located(meta.path, name, file, meta)
+            table = self._locate(meta.path)
             found.append(TableInfo(meta.path, file, self._count(table), file.stat().st_size))
         return found
 
