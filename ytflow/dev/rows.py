@@ -49,7 +49,7 @@ def write_rows(handle: BinaryIO, rows: Iterable[Mapping[str, Any]], *, table: st
         except TypeError as error:
             raise _diagnose(table, index, cast("Mapping[Any, Any]", row), error) from None
         if b"null" in line:  # orjson writes NaN and infinity as null; only then look closer
-            _refuse_non_finite(table, index, row)
+            _refuse_non_finite(table, index, cast("Mapping[str, Any]", row))
         if len(line) > MAX_ROW_WEIGHT:
             raise RowError(
                 table,
