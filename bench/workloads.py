@@ -1,0 +1,165 @@
+"""The workloads: each a real pipeline run as a user would, and its raw baseline."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ytflow.dev import DevTableStore
+
+# The ytflow stage and the baseline import the same generator from this module.
+ROWS_MODULE = "bench_rows"
+ROWS_SOURCE = """\
+import random
+
+def generate_rows(count):
+    rng = random.Random(42)
+    tags = ["alpha", "beta", "gamma", "delta", "epsilon"]
+    for i in range(count):
+        yield {
+            "id": i,
+            "name": f"user_{i}",
+            "score": rng.random(),
+            "bucket": rng.randrange(1000),
+            "tag": tags[i % 5],
+        }
+"""
+
+DATA_PATH = "//bench/data"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A workload: how to prepare it, the ytflow command and the baseline command."""
+
+    key: str
+    title: str
+    target: str
+    prepare: Callable[[Path, int], tuple[list[str], list[str]]]
+
+
+def _pipeline(folder: Path, stage_source: str, *, stage: str = "main") -> list[str]:
+    """Write a one-stage pipeline; return the command that runs it."""
+    (folder / "configs").mkdir(parents=True, exist_ok=True)
+    (folder / "stages" / stage).mkdir(parents=True, exist_ok=True)
+    (folder / "pipeline.py").write_text(
+        "from ytflow import Pipeline\n\nif __name__ == '__main__':\n    Pipeline.main()\n"
+    )
+    (folder / "configs" / "config.yaml").write_text(
+        f"pipeline:\n  mode: dev\nstages:\n  enabled_stages: [{stage}]\n"
+    )
+    (folder / "stages" / stage / "stage.py").write_text(textwrap.dedent(stage_source))
+    return [sys.executable, str(folder / "pipeline.py")]
+
+
+def _script(path: Path, source: str) -> list[str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(source))
+    return [sys.executable, str(path)]
+
+
+def prepare_input(folder: Path, rows: int) -> Path:
+    """Write the shared input table once (through ytflow, so it is registered)."""
+    namespace: dict[str, object] = {}
+    exec(ROWS_SOURCE, namespace)
+    generate = namespace["generate_rows"]
+    assert callable(generate)
+    store = DevTableStore(folder / ".dev")
+    if not store.exists(DATA_PATH) or store.row_count(DATA_PATH) != rows:
+        store.write(DATA_PATH, generate(rows))
+    return store.file_for(DATA_PATH)
+
+
+def _write(work: Path, rows: int) -> tuple[list[str], list[str]]:
+    (work / f"{ROWS_MODULE}.py").write_text(ROWS_SOURCE)
+    ytflow = _pipeline(
+        work / "w1",
+        f"""
+        import sys
+        sys.path.insert(0, {str(work)!r})
+        from {ROWS_MODULE} import generate_rows
+        from ytflow import Stage
+
+        class Write(Stage):
+            def run(self, debug):
+                rows = generate_rows({rows})
+                self.deps.yt_client.write_table(table_path="//bench/out", rows=rows)
+                return debug
+        """,
+    )
+    baseline = _script(
+        work / "w1_baseline.py",
+        f"""
+        import orjson
+        from {ROWS_MODULE} import generate_rows
+
+        with open({str(work / "w1_baseline.jsonl")!r}, "wb") as out:
+            for row in generate_rows({rows}):
+                out.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
+        """,
+    )
+    return ytflow, baseline
+
+
+def _read(work: Path, rows: int) -> tuple[list[str], list[str]]:
+    folder = work / "w2"
+    source = prepare_input(folder, rows)
+    ytflow = _pipeline(
+        folder,
+        f"""
+        from ytflow import Stage
+
+        class Read(Stage):
+            def run(self, debug):
+                count = sum(1 for _ in self.deps.yt_client.read_table("{DATA_PATH}"))
+                assert count == {rows}, count
+                return debug
+        """,
+    )
+    baseline = _script(
+        work / "w2_baseline.py",
+        f"""
+        import orjson
+
+        count = 0
+        with open({str(source)!r}, "rb") as handle:
+            for line in handle:
+                orjson.loads(line)
+                count += 1
+        assert count == {rows}, count
+        """,
+    )
+    return ytflow, baseline
+
+
+def _hello(work: Path, rows: int) -> tuple[list[str], list[str]]:
+    del rows
+    ytflow = _pipeline(
+        work / "w7",
+        """
+        from ytflow import Stage
+
+        class Hello(Stage):
+            def run(self, debug):
+                rows = [{"hello": "world"}]
+                self.deps.yt_client.write_table(table_path="//bench/hello", rows=rows)
+                return debug
+        """,
+    )
+    return ytflow, [sys.executable, "-c", "pass"]
+
+
+def _import(work: Path, rows: int) -> tuple[list[str], list[str]]:
+    del work, rows
+    return [sys.executable, "-c", "import ytflow"], [sys.executable, "-c", "pass"]
+
+
+WORKLOADS: list[Workload] = [
+    Workload("W1", "write rows (write_table)", "<= 1.15x", _write),
+    Workload("W2", "read rows and count (read_table)", "<= 1.5x, RSS <= 100 MB", _read),
+    Workload("W7", "hello world pipeline, end to end", "<= 0.2 s wall", _hello),
+    Workload("I", "import ytflow", "well under 0.5 s", _import),
+]
