@@ -60,7 +60,6 @@ def load_config() -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ValueError(
-            f"{path}: the top level must be a mapping of keys to values, "
-            f"got {type(data).__name__}"
+            f"{path}: the top level must be a mapping of keys to values, got {type(data).__name__}"
         )
     return cast("dict[str, Any]", data)
