@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from ytflow import __version__
-from ytflow.cli.render import rows_table, tables_table
+from ytflow.cli.render import rows_caption, rows_table, tables_table
 from ytflow.cli.scaffold import scaffold
 from ytflow.core.backends import DEV_DIR
 from ytflow.core.runner import print_error, run_command
@@ -34,7 +34,9 @@ app = typer.Typer(
 
 PipelineDir = Annotated[
     Path,
-    typer.Argument(help="Pipeline folder (the one holding pipeline.py).", show_default=True),
+    typer.Argument(
+        help="Pipeline folder (the one holding pipeline.py).", metavar="DIR", show_default=True
+    ),
 ]
 
 
@@ -60,12 +62,16 @@ def _main(
 def run(
     directory: PipelineDir = Path(),
     config: Annotated[
-        str | None, typer.Option("--config", help="Config file (default configs/config.yaml).")
+        str | None,
+        typer.Option("--config", metavar="FILE", help="Config file (default configs/config.yaml)."),
     ] = None,
     stage: Annotated[
         list[str] | None,
         typer.Option(
-            "--stage", "-s", help="Run only this stage; repeat for several, run in order."
+            "--stage",
+            "-s",
+            metavar="NAME",
+            help="Run only this stage; repeat for several, run in order.",
         ),
     ] = None,
 ) -> None:
@@ -76,7 +82,7 @@ def run(
 @app.command()
 def new(
     directory: Annotated[
-        Path, typer.Argument(help="Folder to create (must not exist or be empty).")
+        Path, typer.Argument(metavar="DIR", help="Folder to create (must not exist or be empty).")
     ],
 ) -> None:
     """Create a runnable two-stage pipeline with a README."""
@@ -87,23 +93,31 @@ def new(
 @app.command()
 def tables(directory: PipelineDir = Path()) -> None:
     """List dev tables: logical path, file, rows and size."""
-    store = DevTableStore(directory / DEV_DIR)
+    store = _store(directory)
     found = _exit_on_error(store.tables)
     if not found:
         typer.echo(f"no dev tables in {directory / DEV_DIR} (run the pipeline first)")
         return
-    Console().print(tables_table(found, directory))
+    console = Console()
+    console.print(tables_table(found, directory))
+    console.print(f"dev tables in {directory / DEV_DIR}", style="dim", soft_wrap=True)
 
 
 @app.command()
 def show(
-    path: Annotated[str, typer.Argument(help="Logical path (//tmp/p/data) or base name (data).")],
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Rows to print.")] = 20,
-    directory: Annotated[Path, typer.Option("--dir", "-d", help="Pipeline folder.")] = Path(),
+    path: Annotated[
+        str, typer.Argument(metavar="PATH", help="Logical path (//tmp/p/data) or base name (data).")
+    ],
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=0, metavar="N", help="Rows to print.")
+    ] = 20,
+    directory: Annotated[
+        Path, typer.Option("--dir", "-d", metavar="DIR", help="Pipeline folder.")
+    ] = Path(),
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON lines.")] = False,
 ) -> None:
     """Print the first rows of a dev table."""
-    store = DevTableStore(directory / DEV_DIR)
+    store = _store(directory)
     logical = _exit_on_error(lambda: _resolve_table(store, path))
     rows = _exit_on_error(lambda: list(itertools.islice(store.read(logical), limit)))
     if as_json:
@@ -111,7 +125,17 @@ def show(
             sys.stdout.buffer.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
         return
     total = _exit_on_error(lambda: store.row_count(logical))
-    Console().print(rows_table(logical, rows, total))
+    console = Console()
+    if rows:
+        console.print(rows_table(rows))
+    console.print(rows_caption(logical, len(rows), total), soft_wrap=True)
+
+
+def _store(directory: Path) -> DevTableStore:
+    if not directory.is_dir():
+        print_error(UsageError(f"pipeline folder {directory} does not exist"))
+        raise typer.Exit(2)
+    return DevTableStore(directory / DEV_DIR)
 
 
 def _resolve_table(store: DevTableStore, path: str) -> str:

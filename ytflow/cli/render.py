@@ -25,7 +25,7 @@ def human_size(size: int) -> str:
 
 def tables_table(tables: Iterable[TableInfo], root: Path) -> Table:
     """Logical path, file, rows and size, one line per dev table."""
-    table = Table(caption=f"dev tables in {root / '.dev'}", caption_justify="left")
+    table = Table()
     table.add_column("path")
     table.add_column("file")
     table.add_column("rows", justify="right")
@@ -40,13 +40,18 @@ def tables_table(tables: Iterable[TableInfo], root: Path) -> Table:
     return table
 
 
-def rows_table(path: str, rows: list[dict[str, Any]], total: int) -> Table:
+def rows_caption(path: str, shown: int, total: int) -> Text:
+    """``//tmp/p/data (20 of 1,000 rows)``, printed under the rows."""
+    count = f"{shown:,} of {total:,} rows" if total > shown else f"{total:,} rows"
+    return Text(f"{path} ({count})", style="dim")
+
+
+def rows_table(rows: list[dict[str, Any]]) -> Table:
     """The rows as columns (the union of their keys, in first-seen order)."""
     columns: dict[str, None] = {}
     for row in rows:
         columns.update(dict.fromkeys(row))
-    shown = f"{len(rows)} of {total:,} rows" if total > len(rows) else f"{total:,} rows"
-    table = Table(caption=f"{path} ({shown})", caption_justify="left")
+    table = Table()
     for column in columns:
         table.add_column(column)
     for row in rows:

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from ytflow.core.yaml_files import load_yaml_mapping
 from ytflow.ops import StrictModel, validate_config
-from ytflow.ops.models import YtPath
+from ytflow.ops.models import YtFolder
 
 STAGE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
@@ -28,8 +28,10 @@ class PipelineSection(StrictModel):
     mode: Literal["dev", "prod"] = Field(
         default="dev", description="dev runs locally under .dev/; prod runs on the YT cluster."
     )
-    build_folder: YtPath | None = Field(
-        default=None, description="prod: Cypress folder the code bundle is uploaded to."
+    build_folder: YtFolder | None = Field(
+        default=None,
+        validate_default=True,
+        description="prod: Cypress folder the code bundle is uploaded to.",
     )
     yt_config: dict[str, Any] = Field(
         default_factory=dict[str, Any],
@@ -42,14 +44,15 @@ class PipelineSection(StrictModel):
         default_factory=list[UploadPath], description="Extra files added to the code bundle."
     )
 
-    @model_validator(mode="after")
-    def _prod_needs_build_folder(self) -> PipelineSection:
-        if self.mode == "prod" and self.build_folder is None:
+    @field_validator("build_folder")
+    @classmethod
+    def _prod_needs_build_folder(cls, folder: str | None, info: ValidationInfo) -> str | None:
+        if folder is None and info.data.get("mode") == "prod":
             raise ValueError(
-                "mode 'prod' needs pipeline.build_folder (a Cypress folder such as "
+                "mode 'prod' needs a build_folder (a Cypress folder such as "
                 "//tmp/my_pipeline/build) to upload the code bundle to"
             )
-        return self
+        return folder
 
 
 class StagesSection(StrictModel):

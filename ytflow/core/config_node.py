@@ -12,9 +12,20 @@ from typing import Any, cast
 
 
 class ConfigNode(Mapping[str, Any]):
-    """A read-only mapping whose keys are also attributes; nested mappings are nodes too."""
+    """A read-only mapping whose keys are also attributes; nested mappings are nodes too.
+
+    Config keys win over the mapping's own methods: a key named ``items`` or ``get`` is read
+    as data (``self.config.items``); ``node["items"]`` and ``to_plain(node)`` always work.
+    """
 
     __slots__ = ("_data", "_key", "_source")
+
+    def __getattribute__(self, name: str) -> Any:
+        if not name.startswith("_"):
+            data = object.__getattribute__(self, "_data")
+            if name in data:
+                return object.__getattribute__(self, "__getitem__")(name)
+        return object.__getattribute__(self, name)
 
     def __init__(
         self, data: Mapping[str, Any], *, source: str | None = None, key: str = ""
@@ -59,7 +70,7 @@ class ConfigNode(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """A plain deep copy (for passing to code that wants dicts and lists)."""
-        return _plain(self._data)
+        return to_plain(self)
 
     def _child_key(self, name: str) -> str:
         return f"{self._key}.{name}" if self._key else name
@@ -84,11 +95,13 @@ class ConfigNode(Mapping[str, Any]):
         return message
 
 
-def _plain(value: Any) -> Any:
+def to_plain(value: Any) -> Any:
+    """Nodes and lists of nodes as plain dicts and lists (a deep copy)."""
     if isinstance(value, Mapping):
         mapping = cast("Mapping[Any, Any]", value)
-        return {key: _plain(item) for key, item in mapping.items()}
+        # Iterate and index (dunder methods): a config key named "items" must not interfere.
+        return {key: to_plain(mapping[key]) for key in mapping}
     if isinstance(value, list):
         items = cast("list[Any]", value)
-        return [_plain(item) for item in items]
+        return [to_plain(item) for item in items]
     return value

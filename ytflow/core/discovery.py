@@ -7,13 +7,13 @@ import hashlib
 import importlib.util
 import inspect
 import sys
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from ytflow.core.config_node import ConfigNode
 from ytflow.core.stage import Stage
+from ytflow.core.tracebacks import user_traceback
 from ytflow.core.yaml_files import load_yaml_mapping
 from ytflow.errors import ConfigError, StageLoadError
 from ytflow.ops import OPERATION_MODELS, validate_config
@@ -39,8 +39,11 @@ def available_stages(root: Path) -> list[str]:
     return sorted(path.parent.name for path in folder.glob("*/stage.py"))
 
 
-def load_stage(root: Path, name: str, *, key: str) -> StageSpec:
-    """Import ``stages/<name>/stage.py`` and load its config; ``key`` names the config entry."""
+def load_stage(root: Path, name: str, *, file: str | None, key: str | None) -> StageSpec:
+    """Import ``stages/<name>/stage.py`` and load its config.
+
+    ``file`` and ``key`` say where the stage was asked for (the config entry), for errors.
+    """
     directory = root / STAGES_DIR / name
     stage_file = directory / "stage.py"
     display = f"{STAGES_DIR}/{name}/stage.py"
@@ -52,7 +55,7 @@ def load_stage(root: Path, name: str, *, key: str) -> StageSpec:
             hint = f"did you mean '{close[0]}'? " + hint
         if available:
             hint += f"; stages found: {', '.join(available)}"
-        raise ConfigError(f"stage '{name}' has no {display}", key=key, hint=hint)
+        raise ConfigError(f"stage '{name}' has no {display}", file=file, key=key, hint=hint)
     stage_class = _stage_class(_import_stage_module(stage_file, root, display), display)
     return StageSpec(name, stage_class, directory, load_stage_config(root, name))
 
@@ -74,9 +77,25 @@ def load_stage_config(root: Path, name: str) -> ConfigNode:
     return ConfigNode(data, source=display)
 
 
+def activate_pipeline_root(root: Path) -> None:
+    """Make ``root`` the first import root, as running its ``pipeline.py`` would.
+
+    Stage code imports its helpers as ``stages.<name>.src...``; modules of that package left
+    from another pipeline run in this process are dropped so they cannot shadow this one's.
+    """
+    if str(root) in sys.path:
+        sys.path.remove(str(root))
+    sys.path.insert(0, str(root))
+    for module_name, module in list(sys.modules.items()):
+        if module_name == STAGES_DIR or module_name.startswith(f"{STAGES_DIR}."):
+            origin = getattr(module, "__file__", None) or next(
+                iter(getattr(module, "__path__", [])), None
+            )
+            if origin is None or not Path(origin).resolve().is_relative_to(root):
+                del sys.modules[module_name]
+
+
 def _import_stage_module(stage_file: Path, root: Path, display: str) -> ModuleType:
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))  # stage code imports its helpers as it would in a script
     digest = hashlib.sha1(str(stage_file).encode()).hexdigest()[:10]
     module_name = f"_ytflow_stage_{stage_file.parent.name}_{digest}"
     spec = importlib.util.spec_from_file_location(module_name, stage_file)
@@ -87,12 +106,8 @@ def _import_stage_module(stage_file: Path, root: Path, display: str) -> ModuleTy
         spec.loader.exec_module(module)
     except Exception as error:
         sys.modules.pop(module_name, None)
-        frames = traceback.extract_tb(error.__traceback__)
-        user_frames = [frame for frame in frames if not frame.filename.startswith("<frozen")]
-        detail = "".join(traceback.format_list(user_frames[-3:]))
-        detail += "".join(traceback.format_exception_only(error))
         raise StageLoadError(
-            f"{display} failed to import:\n{detail.rstrip()}",
+            f"{display} failed to import:\n{user_traceback(error, import_error=True)}",
             hint="fix the error above; stage code is imported with the pipeline folder on sys.path",
         ) from error
     return module

@@ -14,7 +14,12 @@ from typing import Any, NoReturn
 
 from ytflow.core.backends import DEV_DIR, make_client
 from ytflow.core.config import PipelineConfig, load_pipeline_config
-from ytflow.core.discovery import StageSpec, available_stages, load_stage
+from ytflow.core.discovery import (
+    StageSpec,
+    activate_pipeline_root,
+    available_stages,
+    load_stage,
+)
 from ytflow.core.logging_setup import OPERATION_LOG, configure_logging, stage_logger
 from ytflow.core.stage import StageDeps
 from ytflow.core.tracebacks import user_traceback
@@ -52,7 +57,8 @@ class Pipeline:
         in the last stage fails fast instead of after an hour of work.
         """
         names = self._select(stages)
-        specs = [load_stage(self.root, name, key=self._stage_key(name)) for name in names]
+        activate_pipeline_root(self.root)
+        specs = [load_stage(self.root, name, **self._asked_where(name)) for name in names]
         client = make_client(self.config, self.root, config_display=self.config_display)
         log_file = self.dev_dir / OPERATION_LOG if client.mode == "dev" else None
         logger = configure_logging(log_file)
@@ -113,7 +119,8 @@ class Pipeline:
         if not isinstance(result, dict):  # pyright: ignore[reportUnnecessaryIsInstance]
             failure = StageError(
                 spec.name,
-                f"returned {type(result).__name__}, but run() must return a dict",
+                f"returned {'None' if result is None else type(result).__name__}, "
+                "but run() must return a dict",
                 hint="end run() with `return debug` (the dict passed to the next stage)",
             )
             logger.error("%s", failure)
@@ -137,11 +144,12 @@ class Pipeline:
                 )
         return list(dict.fromkeys(stages))
 
-    def _stage_key(self, name: str) -> str:
+    def _asked_where(self, name: str) -> dict[str, str | None]:
         enabled = self.config.stages.enabled_stages
         if name in enabled:
-            return f"{self.config_display}: stages.enabled_stages[{enabled.index(name)}]"
-        return f"--stage {name}"
+            key = f"stages.enabled_stages[{enabled.index(name)}]"
+            return {"file": self.config_display, "key": key}
+        return {"file": None, "key": None}
 
     def _find_config(self, config_file: Path | str | None) -> tuple[Path, str]:
         if config_file is None:

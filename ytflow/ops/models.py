@@ -24,12 +24,19 @@ def _yt_path(value: str) -> str:
     return validate_table_path(value)
 
 
+def _yt_folder(value: str) -> str:
+    return validate_table_path(value, what="folder path")
+
+
 def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
 YtPath = Annotated[str, AfterValidator(_yt_path)]
 """A plain Cypress path such as ``//tmp/my_pipeline/data``."""
+
+YtFolder = Annotated[str, AfterValidator(_yt_folder)]
+"""A Cypress folder such as ``//tmp/my_pipeline/build``."""
 
 TablePaths = Annotated[list[YtPath], BeforeValidator(_as_list), Field(min_length=1)]
 """One table path or a list of them."""
