@@ -130,10 +130,6 @@ class OperationError(YtflowError):
         code: int | None = None,
     ) -> None:
         details = message
-        if job_index is not None:
-            details += f"\n  job {job_index}"
-            if exit_status is not None:
-                details += f" exited with status {exit_status}"
         if stderr_tail:
             details += "\n  stderr (last lines):\n" + "\n".join(
                 f"    {line}" for line in stderr_tail

@@ -17,18 +17,51 @@ Example::
 
 from __future__ import annotations
 
+import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal
+
+from ytflow.ops import OperationResult, OperationSpec
 
 Row = dict[str, Any]
 Mode = Literal["dev", "prod"]
 
 
+_logger = logging.getLogger("ytflow.operations")
+
+
 class YtClient(ABC):
-    """Tables (and, as backends grow, operations, YQL and files) behind one seam."""
+    """Tables and operations (and, as backends grow, YQL and files) behind one seam."""
 
     mode: Mode
+
+    def run_operation(self, spec: OperationSpec, *, stage: str) -> OperationResult:
+        """Run a map, reduce, map_reduce, sort or vanilla operation for ``stage``.
+
+        Job scripts in ``spec`` are relative to ``stages/<stage>/``; they run from the code
+        bundle. Output tables change only if the whole operation succeeds; otherwise
+        ``OperationError`` is raised (naming the failing job, its exit status and the tail of
+        its stderr) and every output table is left exactly as it was.
+        """
+        described = spec.describe()
+        _logger.info("%s started", described)
+        started = time.perf_counter()
+        result = self._run_operation(spec, stage=stage)
+        rows = ", ".join(f"{rows:,} rows to {path}" for path, rows in result.output_rows.items())
+        _logger.info(
+            "%s finished in %.2fs (%d job(s)%s)",
+            described,
+            time.perf_counter() - started,
+            result.jobs,
+            f"; {rows}" if rows else "",
+        )
+        return result
+
+    @abstractmethod
+    def _run_operation(self, spec: OperationSpec, *, stage: str) -> OperationResult:
+        """The backend's hook behind ``run_operation``."""
 
     @abstractmethod
     def write_table(

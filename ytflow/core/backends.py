@@ -18,7 +18,14 @@ def make_client(config: PipelineConfig, root: Path, *, config_display: str) -> Y
     if config.pipeline.mode == "dev":
         from ytflow.dev import DevClient  # noqa: PLC0415 - each backend is imported on demand
 
-        return DevClient(root / DEV_DIR)
+        secrets = load_secrets(root / SECRETS_FILE, display=SECRETS_FILE)
+        return DevClient(
+            root / DEV_DIR,
+            root=root,
+            upload_modules=config.pipeline.upload_modules,
+            upload_paths=[(item.source, item.target) for item in config.pipeline.upload_paths],
+            job_secrets=secrets.for_jobs(),
+        )
     load_secrets(root / SECRETS_FILE, display=SECRETS_FILE, required=CLUSTER_KEYS)
     raise ConfigError(
         "mode 'prod' is not available in this version of ytflow: the YT cluster backend "

@@ -95,6 +95,11 @@ class ConfigNode(Mapping[str, Any]):
         return message
 
 
+def node_origin(node: ConfigNode) -> tuple[str | None, str]:
+    """The file and dotted key a node came from (works whatever keys the config has)."""
+    return object.__getattribute__(node, "_source"), object.__getattribute__(node, "_key")
+
+
 def to_plain(value: Any) -> Any:
     """Nodes and lists of nodes as plain dicts and lists (a deep copy)."""
     if isinstance(value, Mapping):

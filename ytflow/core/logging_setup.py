@@ -6,6 +6,8 @@ import logging
 import sys
 from pathlib import Path
 
+from ytflow.terminal import is_terminal, stderr_console
+
 LOGGER_NAME = "ytflow"
 STAGE_LOGGER_PREFIX = f"{LOGGER_NAME}.stage."
 OPERATION_LOG = "operation.log"
@@ -55,12 +57,11 @@ def configure_logging(log_file: Path | None, *, level: int = logging.INFO) -> lo
 
 
 def _terminal_handler() -> logging.Handler:
-    if sys.stderr.isatty():
-        from rich.console import Console  # noqa: PLC0415 - rich only when there is a terminal
-        from rich.logging import RichHandler  # noqa: PLC0415
+    if is_terminal():
+        from rich.logging import RichHandler  # noqa: PLC0415 - rich only on a terminal
 
         handler: logging.Handler = RichHandler(
-            console=Console(stderr=True), show_path=False, markup=False, rich_tracebacks=False
+            console=stderr_console(), show_path=False, markup=False, rich_tracebacks=False
         )
         handler.setFormatter(logging.Formatter("[%(where)s] %(message)s", "%H:%M:%S"))
         return handler

@@ -4,13 +4,38 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ytflow.client import YtClient
 from ytflow.core.config import PipelineConfig
-from ytflow.core.config_node import ConfigNode
+from ytflow.core.config_node import ConfigNode, node_origin
+from ytflow.ops import (
+    MapOperation,
+    MapReduceOperation,
+    OperationResult,
+    OperationSpec,
+    ReduceOperation,
+    SortOperation,
+    VanillaOperation,
+    validate_config,
+)
+
+SpecT = TypeVar("SpecT", bound=OperationSpec)
+OperationConfig = ConfigNode | Mapping[str, Any] | OperationSpec
+"""A node of the stage's config.yaml, a plain mapping, or an already-built operation model."""
+
+
+def operation_spec(model: type[SpecT], config: OperationConfig) -> SpecT:
+    """Validate ``config`` as ``model``; errors name the stage config file and key."""
+    if isinstance(config, model):
+        return config
+    if isinstance(config, ConfigNode):
+        source, key = node_origin(config)
+        return validate_config(model, config.to_dict(), file=source, key_prefix=key)
+    return validate_config(model, dict(config), file=None)
 
 
 @dataclass(frozen=True)
@@ -47,3 +72,27 @@ class Stage(ABC):
     @abstractmethod
     def run(self, debug: dict[str, Any]) -> dict[str, Any]:
         """Do the stage's work; return ``debug`` (possibly updated) for the next stage."""
+
+    def run_map(self, config: OperationConfig) -> OperationResult:
+        """Run a map operation (``client.operations.map``); see ``MapOperation``."""
+        return self._run(MapOperation, config)
+
+    def run_reduce(self, config: OperationConfig) -> OperationResult:
+        """Run a reduce operation; the input must be sorted by ``reduce_by`` (as on YT)."""
+        return self._run(ReduceOperation, config)
+
+    def run_map_reduce(self, config: OperationConfig) -> OperationResult:
+        """Run mapper, sort by ``reduce_by``, then reducer."""
+        return self._run(MapReduceOperation, config)
+
+    def run_sort(self, config: OperationConfig) -> OperationResult:
+        """Sort ``input_table`` into ``output_table`` by ``sort_by``, in YT's order."""
+        return self._run(SortOperation, config)
+
+    def run_vanilla(self, config: OperationConfig) -> OperationResult:
+        """Run ``command`` as ``resources.job_count`` jobs with no input or output tables."""
+        return self._run(VanillaOperation, config)
+
+    def _run(self, model: type[OperationSpec], config: OperationConfig) -> OperationResult:
+        spec = operation_spec(model, config)
+        return self.deps.yt_client.run_operation(spec, stage=self.name)

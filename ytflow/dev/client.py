@@ -2,22 +2,57 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ytflow.bundle import Bundle, build_bundle
 from ytflow.client.base import Mode, Row, YtClient
+from ytflow.dev.operations import DevOperations
 from ytflow.dev.table_store import DevTableStore
+from ytflow.dev.vanilla import run_vanilla
+from ytflow.errors import UsageError
+from ytflow.ops import (
+    MapOperation,
+    MapReduceOperation,
+    OperationResult,
+    OperationSpec,
+    ReduceOperation,
+    SortOperation,
+    VanillaOperation,
+)
 
 
 class DevClient(YtClient):
-    """Runs everything locally; no credentials, no cluster, no ``yt.wrapper``."""
+    """Runs everything locally; no credentials, no cluster, no ``yt.wrapper``.
+
+    Tables live in ``dev_dir``; operations need the pipeline ``root`` to build the code
+    bundle their jobs run from. ``job_secrets`` reach jobs as YT's secure vault would
+    deliver them (``YT_SECURE_VAULT_<KEY>``).
+    """
 
     mode: Mode = "dev"
 
-    def __init__(self, dev_dir: Path) -> None:
+    def __init__(
+        self,
+        dev_dir: Path,
+        *,
+        root: Path | None = None,
+        upload_modules: Sequence[str] = (),
+        upload_paths: Sequence[tuple[str, str]] = (),
+        job_secrets: Mapping[str, str] | None = None,
+    ) -> None:
         self.dev_dir = dev_dir
+        self.root = root
         self.tables = DevTableStore(dev_dir)
+        self._upload_modules = tuple(upload_modules)
+        self._upload_paths = tuple(upload_paths)
+        self._job_secrets = dict(job_secrets or {})
+        self._bundle: Bundle | None = None
+        self.operations = DevOperations(
+            store=self.tables, dev_dir=dev_dir, bundle=self.bundle, job_env=self.job_env
+        )
 
     def write_table(
         self, table_path: str, rows: Iterable[Mapping[str, Any]], *, append: bool = False
@@ -35,3 +70,45 @@ class DevClient(YtClient):
 
     def row_count(self, table_path: str) -> int:
         return self.tables.row_count(table_path)
+
+    def bundle(self) -> Bundle:
+        """The code bundle, built once per client (content-addressed under ``.dev/.bundle``)."""
+        if self.root is None:
+            raise UsageError(
+                "this dev client has no pipeline folder, so it cannot build the code bundle "
+                "that jobs run from",
+                hint="create it as DevClient(dev_dir, root=pipeline_folder)",
+            )
+        if self._bundle is None:
+            self._bundle = build_bundle(
+                self.root,
+                output_dir=self.dev_dir / ".bundle",
+                upload_modules=self._upload_modules,
+                upload_paths=self._upload_paths,
+            )
+        return self._bundle
+
+    def job_env(self, sandbox: Path) -> dict[str, str]:
+        """A job's whole environment: nothing leaks from the driver but ``PATH``."""
+        env = {
+            "PATH": os.environ.get("PATH", os.defpath),
+            "LANG": "C.UTF-8",
+            "TMPDIR": str(sandbox / "tmp"),
+        }
+        env.update({f"YT_SECURE_VAULT_{key}": value for key, value in self._job_secrets.items()})
+        return env
+
+    def _run_operation(self, spec: OperationSpec, *, stage: str) -> OperationResult:
+        if isinstance(spec, MapOperation):
+            return self.operations.map(spec, stage)
+        if isinstance(spec, ReduceOperation):
+            return self.operations.reduce(spec, stage)
+        if isinstance(spec, MapReduceOperation):
+            return self.operations.map_reduce(spec, stage)
+        if isinstance(spec, SortOperation):
+            return self.operations.sort(spec)
+        assert isinstance(spec, VanillaOperation)
+        self.operations.note_image(spec.resources)
+        return run_vanilla(
+            spec, stage, dev_dir=self.dev_dir, bundle=self.bundle(), job_env=self.job_env
+        )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -84,6 +85,15 @@ def _may_hold_blank_line(data: bytes, end: int) -> bool:
 def _count_non_blank(path: Path) -> int:
     with path.open("rb") as handle:
         return sum(1 for line in handle if line.strip())
+
+
+def concatenate(parts: Sequence[Path], handle: BinaryIO) -> None:
+    """Append the files to ``handle`` in order, adding a newline where a part lacks one."""
+    for part in parts:
+        with part.open("rb") as source:
+            shutil.copyfileobj(source, handle, 1 << 20)
+        if not ends_with_newline(part):
+            handle.write(b"\n")
 
 
 def ends_with_newline(path: Path) -> bool:

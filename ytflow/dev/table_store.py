@@ -8,12 +8,18 @@ logical path with the same base name instead of overwriting the first table.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ytflow.dev.files import atomic_replace, count_lines, ends_with_newline
+from ytflow.dev.files import (
+    atomic_replace,
+    concatenate,
+    count_lines,
+    ends_with_newline,
+    fsync_directory,
+)
 from ytflow.dev.metadata import MetaStore, TableMeta
 from ytflow.dev.rows import read_rows, write_rows
 from ytflow.errors import PathConflict, TableNotFound, YtPathError
@@ -61,6 +67,46 @@ class DevTableStore:
             count = write_rows(handle, rows, table=table.path)
         self._save_counted(table, TableMeta(path=table.path), count)
         return count
+
+    def commit(
+        self,
+        outputs: Sequence[tuple[str, Sequence[Path], int]],
+        *,
+        append: bool = False,
+        sorted_by: list[str] | None = None,
+    ) -> None:
+        """Make job output files the content of tables: ``(path, part files, row count)``.
+
+        Parts are concatenated in order. Every replaced table is staged in a temp file first
+        and only then renamed into place, so a failure while staging changes no table. A
+        single part of a replace is renamed directly (no copy).
+        """
+        tables = [(self._locate(path), parts, rows) for path, parts, rows in outputs]
+        staged: list[tuple[_Located, Path | None, Sequence[Path], int]] = []
+        try:
+            for table, parts, rows in tables:
+                if append and table.file.exists():
+                    staged.append((table, None, parts, rows))
+                elif len(parts) == 1 and ends_with_newline(parts[0]):
+                    staged.append((table, parts[0], parts, rows))
+                else:
+                    with atomic_replace(table.file.with_name(f".{table.name}.staged")) as handle:
+                        concatenate(parts, handle)
+                    staged.append(
+                        (table, table.file.with_name(f".{table.name}.staged"), parts, rows)
+                    )
+        except BaseException:
+            for _table, temp, _, _ in staged:
+                if temp is not None and temp.name.endswith(".staged"):
+                    temp.unlink(missing_ok=True)
+            raise
+        for table, temp, parts, rows in staged:
+            if temp is None:
+                self._append_files(table, parts, rows)
+                continue
+            temp.replace(table.file)
+            fsync_directory(table.file.parent)
+            self._save_counted(table, TableMeta(path=table.path, sorted_by=sorted_by), rows)
 
     def read(self, path: str) -> Iterator[dict[str, Any]]:
         """Stream the table's rows; raises ``TableNotFound`` before the first row if missing."""
@@ -161,6 +207,27 @@ class DevTableStore:
         meta.sorted_by = None  # appended rows carry no sort guarantee
         self._save_counted(table, meta, existing + count)
         return count
+
+    def _append_files(self, table: _Located, parts: Sequence[Path], rows: int) -> None:
+        """Append part files in place, journaled like ``_append``."""
+        existing = self._count(table)
+        meta = table.meta or TableMeta(path=table.path)
+        original_size = table.file.stat().st_size
+        meta.append_from = original_size
+        self.meta.save(table.name, meta)
+        try:
+            with table.file.open("ab", buffering=1 << 20) as handle:
+                if not ends_with_newline(table.file):
+                    handle.write(b"\n")
+                concatenate(parts, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            self._undo_interrupted_append(table, original_size)
+            raise
+        meta.append_from = None
+        meta.sorted_by = None
+        self._save_counted(table, meta, existing + rows)
 
     def _undo_interrupted_append(self, table: _Located, original_size: int) -> None:
         if table.file.exists() and table.file.stat().st_size > original_size:

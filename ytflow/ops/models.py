@@ -7,9 +7,16 @@ the reference users see in errors and docs.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from ytflow.paths import validate_table_path
 
@@ -72,7 +79,23 @@ class Resources(StrictModel):
     )
 
 
-class _JobOperation(StrictModel):
+def _tables(paths: list[str] | str) -> str:
+    return paths if isinstance(paths, str) else ", ".join(paths)
+
+
+class _Operation(StrictModel):
+    kind: ClassVar[str]
+
+    def describe(self) -> str:
+        """How logs and errors name this operation, e.g. ``map //a -> //b``."""
+        source = getattr(self, "input_table", None)
+        target = getattr(self, "output_table", None)
+        if source is None or target is None:
+            return self.kind
+        return f"{self.kind} {_tables(source)} -> {_tables(target)}"
+
+
+class _JobOperation(_Operation):
     append: bool = Field(
         default=False, description="Append to the output table instead of replacing it."
     )
@@ -88,6 +111,8 @@ class _JobOperation(StrictModel):
 class MapOperation(_JobOperation):
     """``client.operations.map``: run ``mapper`` over every row of ``input_table``."""
 
+    kind: ClassVar[str] = "map"
+
     input_table: TablePaths
     output_table: TablePaths
     mapper: str = Field(
@@ -98,6 +123,8 @@ class MapOperation(_JobOperation):
 class ReduceOperation(_JobOperation):
     """``client.operations.reduce``: ``reducer`` sees all rows of one key together."""
 
+    kind: ClassVar[str] = "reduce"
+
     input_table: TablePaths
     output_table: TablePaths
     reducer: str = Field(
@@ -106,9 +133,21 @@ class ReduceOperation(_JobOperation):
     reduce_by: Columns
     sort_by: Columns | None = Field(default=None, description="Defaults to reduce_by.")
 
+    @property
+    def key_columns(self) -> list[str]:
+        """The columns rows are sorted by before reducing (``sort_by``, else ``reduce_by``)."""
+        return self.sort_by or self.reduce_by
+
+    @model_validator(mode="after")
+    def _sort_by_starts_with_reduce_by(self) -> ReduceOperation:
+        _check_key_prefix(self.reduce_by, self.sort_by)
+        return self
+
 
 class MapReduceOperation(_JobOperation):
     """``client.operations.map_reduce``: mapper, then partition and sort by key, then reducer."""
+
+    kind: ClassVar[str] = "map_reduce"
 
     input_table: TablePaths
     output_table: TablePaths
@@ -120,9 +159,21 @@ class MapReduceOperation(_JobOperation):
         default=None, ge=1, le=100_000, description="Reducer jobs."
     )
 
+    @property
+    def key_columns(self) -> list[str]:
+        """The columns mapper output is sorted by before reducing."""
+        return self.sort_by or self.reduce_by
 
-class SortOperation(StrictModel):
+    @model_validator(mode="after")
+    def _sort_by_starts_with_reduce_by(self) -> MapReduceOperation:
+        _check_key_prefix(self.reduce_by, self.sort_by)
+        return self
+
+
+class SortOperation(_Operation):
     """``client.operations.sort``: sort ``input_table`` into ``output_table`` by ``sort_by``."""
+
+    kind: ClassVar[str] = "sort"
 
     input_table: TablePaths
     output_table: YtPath
@@ -130,8 +181,10 @@ class SortOperation(StrictModel):
     resources: Resources = Resources()
 
 
-class VanillaOperation(StrictModel):
+class VanillaOperation(_Operation):
     """``client.operations.vanilla``: run ``command`` as ``resources.job_count`` jobs, no tables."""
+
+    kind: ClassVar[str] = "vanilla"
 
     command: str = Field(
         default="src/vanilla.py", min_length=1, description="Script, stage-relative."
@@ -139,6 +192,19 @@ class VanillaOperation(StrictModel):
     max_failed_job_count: int = Field(default=1, ge=1, le=10_000)
     resources: Resources = Resources()
 
+
+def _check_key_prefix(reduce_by: list[str], sort_by: list[str] | None) -> None:
+    if sort_by is not None and sort_by[: len(reduce_by)] != reduce_by:
+        raise ValueError(
+            f"sort_by {sort_by} must start with reduce_by {reduce_by} (as on YT): rows of one "
+            "key must be adjacent"
+        )
+
+
+OperationSpec = (
+    MapOperation | ReduceOperation | MapReduceOperation | SortOperation | VanillaOperation
+)
+"""Any operation config; backends dispatch on its type."""
 
 OPERATION_MODELS: dict[str, type[StrictModel]] = {
     "map": MapOperation,

@@ -1,0 +1,141 @@
+"""Cutting input tables into contiguous job ranges, and streaming a range into a job's stdin.
+
+Ranges are byte ranges that start and end on line boundaries, so each job sees whole rows
+and the jobs' outputs, concatenated in job order, keep the input order. Feeding uses
+``os.sendfile`` from the table file into the job's stdin pipe: the driver never parses or
+copies input rows through Python, so its memory stays flat whatever the table size.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+MIN_BYTES_PER_JOB = 64 * 1024  # smaller tables run fewer jobs: process start-up would dominate
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Bytes ``[start, end)`` of one input file."""
+
+    file: Path
+    start: int
+    end: int
+
+    @property
+    def size(self) -> int:
+        """Bytes in the segment."""
+        return self.end - self.start
+
+
+def split_lines(files: Sequence[Path], job_count: int) -> list[list[Segment]]:
+    """Split the concatenated files into at most ``job_count`` contiguous, line-aligned ranges."""
+    return _split(files, job_count, _next_line_start)
+
+
+def split_keys(file: Path, job_count: int, key: Callable[[bytes], Any]) -> list[list[Segment]]:
+    """Like ``split_lines`` for one sorted file, but never splitting rows with equal keys."""
+
+    def boundary(handle: Any, offset: int, size: int) -> int:
+        start = _next_line_start(handle, offset, size)
+        if start >= size:
+            return size
+        handle.seek(start)
+        first = handle.readline()
+        wanted = key(first)
+        position = start + len(first)
+        while position < size:
+            line = handle.readline()
+            if key(line) != wanted:
+                return position
+            position += len(line)
+        return size
+
+    return _split([file], job_count, boundary)
+
+
+def json_key(order: Callable[[dict[str, Any]], Any]) -> Callable[[bytes], Any]:
+    """A key function over raw JSONL lines (for ``split_keys``)."""
+
+    def key(line: bytes) -> Any:
+        return order(orjson.loads(line))
+
+    return key
+
+
+def _split(
+    files: Sequence[Path], job_count: int, boundary: Callable[[Any, int, int], int]
+) -> list[list[Segment]]:
+    sizes = [file.stat().st_size for file in files]
+    total = sum(sizes)
+    jobs = max(1, min(job_count, total // MIN_BYTES_PER_JOB or 1))
+    targets = [total * index // jobs for index in range(1, jobs)]
+    # Global cut points, each moved to a boundary inside its file.
+    cuts: list[tuple[int, int]] = []  # (file index, offset)
+    file_base = 0
+    for index, (file, size) in enumerate(zip(files, sizes, strict=True)):
+        inside = [target - file_base for target in targets if file_base < target < file_base + size]
+        if inside:
+            with file.open("rb") as handle:
+                for offset in inside:
+                    cuts.append((index, boundary(handle, offset, size)))
+        file_base += size
+    ranges: list[list[Segment]] = []
+    position = (0, 0)
+    for cut in [*cuts, (len(files) - 1, sizes[-1] if sizes else 0)]:
+        segments = _segments_between(files, sizes, position, cut)
+        if segments:
+            ranges.append(segments)
+        position = cut
+    return ranges or [[]]
+
+
+def _segments_between(
+    files: Sequence[Path], sizes: Sequence[int], start: tuple[int, int], end: tuple[int, int]
+) -> list[Segment]:
+    segments: list[Segment] = []
+    for index in range(start[0], end[0] + 1):
+        begin = start[1] if index == start[0] else 0
+        finish = end[1] if index == end[0] else sizes[index]
+        if finish > begin:
+            segments.append(Segment(files[index], begin, finish))
+    return segments
+
+
+def _next_line_start(handle: Any, offset: int, size: int) -> int:
+    """The first line start at or after ``offset`` (``offset`` itself if a line starts there)."""
+    if offset <= 0:
+        return 0
+    handle.seek(offset - 1)
+    if handle.read(1) == b"\n":
+        return offset
+    handle.readline()
+    return min(handle.tell(), size)
+
+
+def feed(segments: Sequence[Segment], pipe: int, progress: Callable[[int], None]) -> None:
+    """Send the segments into ``pipe`` (the job's stdin) and close it.
+
+    A job that exits without reading all of its input is not an error (YT does not check
+    that input was fully consumed by default), so a broken pipe simply stops feeding.
+    """
+    try:
+        for segment in segments:
+            with segment.file.open("rb") as source:
+                offset, remaining = segment.start, segment.size
+                while remaining > 0:
+                    sent = os.sendfile(pipe, source.fileno(), offset, min(remaining, 1 << 22))
+                    if sent == 0:
+                        break
+                    offset += sent
+                    remaining -= sent
+                    progress(sent)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    finally:
+        os.close(pipe)

@@ -1,0 +1,103 @@
+"""Vanilla operations in dev: ``job_count`` copies of a command, all running at once.
+
+Each copy runs in ``.dev/<stage>_sandbox/`` (the extracted bundle) and is told its index
+through ``YT_JOB_COOKIE``, as on YT. Its stdout and stderr go, line by line, to
+``.dev/<stage>.log`` and to the terminal with a ``[stage#index]`` prefix.
+"""
+
+from __future__ import annotations
+
+import collections
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from ytflow.bundle import Bundle, extract_bundle, launcher_command
+from ytflow.dev.job_runner import JobSpec
+from ytflow.dev.progress import OperationProgress
+from ytflow.dev.scheduler import JobsFailed, run_jobs
+from ytflow.errors import OperationError
+from ytflow.ops import OperationResult, VanillaOperation
+
+TAIL_LINES = 20
+
+
+def run_vanilla(
+    spec: VanillaOperation,
+    stage: str,
+    *,
+    dev_dir: Path,
+    bundle: Bundle,
+    job_env: Callable[[Path], dict[str, str]],
+) -> OperationResult:
+    """Run the vanilla operation; raise ``OperationError`` once the failure budget is spent."""
+    sandbox = dev_dir / f"{stage}_sandbox"
+    extract_bundle(bundle, sandbox)
+    (sandbox / "tmp").mkdir(exist_ok=True)
+    argv = _command(spec.command, stage, bundle)
+    count = spec.resources.job_count or 1
+    env = job_env(sandbox)
+    memory = int(spec.resources.memory_limit_gb * 2**30) if spec.resources.memory_limit_gb else None
+    log_path = dev_dir / f"{stage}.log"
+    lock = threading.Lock()
+    tails = {index: collections.deque[str](maxlen=TAIL_LINES) for index in range(count)}
+    with log_path.open("wb") as log:
+
+        def sink_for(index: int) -> Callable[[bytes], None]:
+            prefix = f"[{stage}#{index}] " if count > 1 else f"[{stage}] "
+
+            def sink(line: bytes) -> None:
+                text = line.decode("utf-8", "replace").rstrip("\n")
+                with lock:
+                    log.write((prefix if count > 1 else "").encode() + line.rstrip(b"\n") + b"\n")
+                    log.flush()
+                    tails[index].append(text)
+                    print(prefix + text, file=sys.stderr, flush=True)
+
+            return sink
+
+        def make_spec(index: int, attempt: int) -> JobSpec:
+            tails[index].clear()
+            return JobSpec(
+                index=index,
+                attempt=attempt,
+                argv=argv,
+                cwd=sandbox,
+                env={**env, "YT_JOB_COOKIE": str(index), "YT_JOB_INDEX": str(index)},
+                memory_limit=memory,
+                on_output_line=sink_for(index),
+            )
+
+        progress = OperationProgress(spec.describe(), jobs=count, input_bytes=0, input_rows=0)
+        try:
+            run_jobs(
+                make_spec,
+                count,
+                parallelism=count,
+                max_failed=spec.max_failed_job_count,
+                progress=progress,
+            )
+        except JobsFailed as failure:
+            outcome = failure.outcome
+            raise OperationError(
+                f"vanilla {spec.command} failed: job {outcome.index} {outcome.failure}",
+                job_index=outcome.index,
+                exit_status=outcome.exit_status,
+                stderr_tail=list(tails[outcome.index]),
+                hint=f"{failure.failed} job attempt(s) failed (max_failed_job_count: "
+                f"{spec.max_failed_job_count}); the full output is in {log_path}",
+            ) from None
+    return OperationResult(spec.describe(), {}, jobs=count, failed_jobs=progress.failed_jobs)
+
+
+def _command(command: str, stage: str, bundle: Bundle) -> list[str]:
+    """A stage-relative script runs through the launcher; anything else through the shell."""
+    if f"stages/{stage}/{command}" in bundle.files:
+        return launcher_command(stage, command)
+    if command.endswith(".py") and " " not in command:
+        raise OperationError(
+            f"vanilla script stages/{stage}/{command} is not in the code bundle",
+            hint="scripts are relative to stages/<stage>/; check the path and .ytignore",
+        )
+    return ["/bin/sh", "-c", command]
