@@ -34,6 +34,58 @@ EXPECTED: dict[str, dict[str, list[dict[str, object]]]] = {
             {"user_id": 4, "name": "Dave", "orders": 3, "total_amount": 123},
         ],
     },
+    "04_map_job_config": {
+        "enriched": [
+            {"event_id": i, "user_id": i % 3, "amount": 2.5 * i, "currency": "EUR"}
+            for i in range(1, 7)
+        ],
+        "vip_events": [
+            {"event_id": 2, "user_id": 2, "amount": 5.0, "currency": "EUR"},
+            {"event_id": 5, "user_id": 2, "amount": 12.5, "currency": "EUR"},
+        ],
+    },
+    "05_vanilla": {},
+    "06_word_count": {
+        "counts": [
+            {"word": word, "count": count}
+            for word, count in [
+                ("brown", 1),
+                ("dog", 2),
+                ("fox", 1),
+                ("jumps", 1),
+                ("lazy", 1),
+                ("over", 1),
+                ("quick", 1),
+                ("sleeps", 1),
+                ("the", 3),
+            ]
+        ],
+    },
+    "07_sort_reduce": {
+        "sales_sorted": [
+            {"region": "east", "amount": 5},
+            {"region": "east", "amount": 8},
+            {"region": "north", "amount": 1},
+            {"region": "west", "amount": 7},
+            {"region": "west", "amount": 10},
+        ],
+        "totals": [
+            {"region": "east", "sales": 2, "total": 13, "max": 8},
+            {"region": "north", "sales": 1, "total": 1, "max": 1},
+            {"region": "west", "sales": 2, "total": 17, "max": 10},
+        ],
+    },
+}
+
+# Logs an example must write (file under .dev/ -> lines it must contain).
+EXPECTED_LOGS: dict[str, dict[str, list[str]]] = {
+    "05_vanilla": {
+        "train.log": [
+            f"[train#{worker}] worker {worker}: {what}"
+            for worker in (0, 1)
+            for what in ("epoch 0 done", "epoch 1 done", "finished")
+        ],
+    },
 }
 
 
@@ -56,6 +108,9 @@ def test_example_runs_through_the_cli(name: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     for table, rows in EXPECTED[name].items():
         assert _read(example / ".dev" / f"{table}.jsonl") == rows
+    for log, lines in EXPECTED_LOGS.get(name, {}).items():
+        written = (example / ".dev" / log).read_text().splitlines()
+        assert sorted(written) == sorted(lines)
 
 
 def test_example_runs_as_python_pipeline_py(tmp_path: Path) -> None:

@@ -1,1 +1,6 @@
-"""ytflow.bundle."""
+"""The code bundle: the files a job sees, built once and shared by dev sandboxes and prod."""
+
+from ytflow.bundle.archive import Bundle, build_bundle, extract_bundle, launcher_command
+from ytflow.bundle.collect import LAUNCHER_NAME
+
+__all__ = ["LAUNCHER_NAME", "Bundle", "build_bundle", "extract_bundle", "launcher_command"]

@@ -64,7 +64,12 @@ def run_vanilla(
                 attempt=attempt,
                 argv=argv,
                 cwd=sandbox,
-                env={**env, "YT_JOB_COOKIE": str(index), "YT_JOB_INDEX": str(index)},
+                env={
+                    **env,
+                    "YT_JOB_COOKIE": str(index),
+                    "YT_JOB_INDEX": str(index),
+                    "PYTHONUNBUFFERED": "1",  # echo output live, in the order it was printed
+                },
                 memory_limit=memory,
                 on_output_line=sink_for(index),
             )

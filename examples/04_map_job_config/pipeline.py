@@ -1,0 +1,6 @@
+"""map job config example."""
+
+from ytflow import Pipeline
+
+if __name__ == "__main__":
+    Pipeline.main()

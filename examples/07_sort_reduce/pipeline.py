@@ -1,0 +1,6 @@
+"""sort reduce example."""
+
+from ytflow import Pipeline
+
+if __name__ == "__main__":
+    Pipeline.main()

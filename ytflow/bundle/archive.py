@@ -1,0 +1,148 @@
+"""Pack the chosen files into a byte-for-byte reproducible ``.tar.gz``, and unpack it.
+
+Reproducible bytes give a stable digest, so prod can skip uploading an unchanged bundle and dev
+can reuse the archive it built last run. Everything that varies between machines or checkouts
+(mtimes, owners, umask) is fixed; only names, contents and the owner-executable bit count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import os
+import shutil
+import sys
+import tarfile
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ytflow.bundle.collect import LAUNCHER_NAME, Member, collect_members
+
+_MTIME = 315532800  # 1980-01-01, the earliest time zip tools accept; any constant would do
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A built code bundle on local disk."""
+
+    archive: Path
+    """The deterministic ``.tar.gz``."""
+    digest: str
+    """SHA-256 hex of the archive bytes: equal digests mean equal bundles."""
+    files: tuple[str, ...]
+    """Member names (posix, bundle-relative), sorted."""
+    size: int
+    """Archive size in bytes."""
+
+
+def build_bundle(
+    root: Path,
+    *,
+    output_dir: Path,
+    upload_modules: Sequence[str] = (),
+    upload_paths: Sequence[tuple[str, str]] = (),
+) -> Bundle:
+    """Build the code bundle of pipeline folder ``root`` into ``output_dir``.
+
+    The archive is ``output_dir/bundle-<digest[:16]>.tar.gz``; an archive already there with
+    the same digest is reused untouched. Bad ``upload_modules`` / ``upload_paths`` entries and
+    symlinks leaving the pipeline folder raise ``ConfigError`` naming the key or the link.
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    members = collect_members(
+        root, upload_modules=upload_modules, upload_paths=upload_paths, skip=[output_dir]
+    )
+    fd, temp_name = tempfile.mkstemp(prefix=".bundle-", suffix=".tmp", dir=output_dir)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            hashing = _HashingWriter(raw)
+            _write_archive(hashing, members)
+            raw.flush()
+            os.fsync(raw.fileno())
+        digest = hashing.hexdigest()
+        archive = output_dir / f"bundle-{digest[:16]}.tar.gz"
+        if archive.is_file() and archive.stat().st_size == hashing.size:
+            temp.unlink()
+        else:
+            temp.chmod(0o644)
+            temp.replace(archive)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        raise
+    return Bundle(
+        archive=archive,
+        digest=digest,
+        files=tuple(member.name for member in members),
+        size=hashing.size,
+    )
+
+
+def extract_bundle(bundle: Bundle, target: Path) -> None:
+    """Replace ``target`` with a clean copy of the bundle, as a job sandbox on the cluster."""
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    with tarfile.open(bundle.archive, mode="r:gz") as tar:
+        tar.extractall(target, filter="data")
+
+
+def launcher_command(stage: str, script: str, *, python: str = sys.executable) -> list[str]:
+    """The argv that runs job ``script`` of ``stage`` with cwd at an extracted bundle's root.
+
+    ``script`` is relative to ``stages/<stage>/`` (e.g. ``src/mapper.py``), as in the config.
+    """
+    return [python, LAUNCHER_NAME, stage, script]
+
+
+class _Writable(Protocol):
+    def write(self, data: bytes, /) -> object: ...
+    def flush(self) -> object: ...
+
+
+def _write_archive(stream: _Writable, members: Sequence[Member]) -> None:
+    # mtime=0 and an empty filename keep the gzip header free of the build time and temp name.
+    with (
+        gzip.GzipFile(fileobj=stream, mode="wb", mtime=0, filename="") as zipped,
+        tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for member in members:
+            with member.source.open("rb") as source:
+                stat = os.fstat(source.fileno())
+                info = tarfile.TarInfo(member.name)
+                info.size = stat.st_size
+                info.mtime = _MTIME
+                info.mode = 0o755 if stat.st_mode & 0o100 else 0o644
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                tar.addfile(info, source)
+
+
+class _HashingWriter:
+    """A write-only file that hashes and counts what passes through to ``raw``."""
+
+    def __init__(self, raw: _Writable) -> None:
+        self._raw = raw
+        self._sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes, /) -> int:
+        self._sha.update(data)
+        self.size += len(data)
+        self._raw.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def hexdigest(self) -> str:
+        """SHA-256 hex of everything written so far."""
+        return self._sha.hexdigest()
