@@ -135,6 +135,60 @@ def _read(work: Path, rows: int) -> tuple[list[str], list[str]]:
     return ytflow, baseline
 
 
+IDENTITY_MAPPER = """\
+from ytjobs.io import read_rows, write_row
+
+for row in read_rows():
+    write_row(row)
+"""
+
+
+def _map_pipeline(folder: Path, rows: int, job_count: int) -> list[str]:
+    """A pipeline whose one stage maps the shared input table with the identity mapper."""
+    prepare_input(folder, rows)
+    command = _pipeline(
+        folder,
+        """
+        from ytflow import Stage
+
+        class RunMap(Stage):
+            def run(self, debug):
+                self.run_map(self.config.client.operations.map)
+                return debug
+        """,
+    )
+    stage = folder / "stages" / "main"
+    (stage / "src").mkdir(parents=True, exist_ok=True)
+    (stage / "src" / "mapper.py").write_text(IDENTITY_MAPPER)
+    (stage / "config.yaml").write_text(
+        "client:\n  operations:\n    map:\n"
+        f"      input_table: {DATA_PATH}\n      output_table: //bench/mapped\n"
+        f"      resources: {{job_count: {job_count}}}\n"
+    )
+    return command
+
+
+def _map(work: Path, rows: int) -> tuple[list[str], list[str]]:
+    folder = work / "w3"
+    ytflow = _map_pipeline(folder, rows, job_count=2)
+    mapper = work / "w3_mapper.py"
+    mapper.write_text(IDENTITY_MAPPER)
+    source = DevTableStore(folder / ".dev").file_for(DATA_PATH)
+    baseline = [
+        "/bin/sh",
+        "-c",
+        f"{sys.executable} {mapper} < {source} > {work / 'w3_baseline.jsonl'}",
+    ]
+    return ytflow, baseline
+
+
+def _map_scale(work: Path, rows: int) -> tuple[list[str], list[str]]:
+    """The same map over 5x the rows: the driver's peak RSS must stay flat."""
+    folder = work / "w8"
+    ytflow = _map_pipeline(folder, rows * 5, job_count=2)
+    return ytflow, [sys.executable, "-c", "pass"]
+
+
 def _hello(work: Path, rows: int) -> tuple[list[str], list[str]]:
     del rows
     ytflow = _pipeline(
@@ -160,6 +214,8 @@ def _import(work: Path, rows: int) -> tuple[list[str], list[str]]:
 WORKLOADS: list[Workload] = [
     Workload("W1", "write rows (write_table)", "<= 1.15x", _write),
     Workload("W2", "read rows and count (read_table)", "<= 1.5x, RSS <= 100 MB", _read),
+    Workload("W3", "identity map, job_count 2 (vs 1 raw pipe)", "<= 0.65x", _map),
     Workload("W7", "hello world pipeline, end to end", "<= 0.2 s wall", _hello),
+    Workload("W8", "identity map over 5x rows (driver RSS)", "driver RSS <= 150 MB", _map_scale),
     Workload("I", "import ytflow", "well under 0.5 s", _import),
 ]
