@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import tempfile
+import secrets
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -28,10 +28,7 @@ def atomic_replace(target: Path, *, buffer_size: int = 1 << 20) -> Generator[Bin
     If the body raises, the temp file is deleted and ``target`` is untouched.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    temp_path = Path(temp_name)
+    descriptor, temp_path = _create_temp(target)
     try:
         with os.fdopen(descriptor, "wb", buffering=buffer_size) as handle:
             yield handle
@@ -42,6 +39,16 @@ def atomic_replace(target: Path, *, buffer_size: int = 1 << 20) -> Generator[Bin
         temp_path.unlink(missing_ok=True)
         raise
     fsync_directory(target.parent)
+
+
+def _create_temp(target: Path) -> tuple[int, Path]:
+    """A new temp file beside ``target``, with the umask's permissions (unlike mkstemp's 0600)."""
+    while True:
+        temp_path = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temp_path
+        except FileExistsError:
+            continue
 
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:

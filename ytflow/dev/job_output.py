@@ -1,10 +1,10 @@
 """Checking what a job wrote: every line must be one JSON object, as YT's parser demands.
 
-The check runs over every output byte, so it is built from C-speed scans: a chunk whose
-lines all start with ``{"`` (or are ``{}``) and end with ``}`` passes after a few
-``bytes.count`` calls; any other chunk is parsed line by line to find and name the culprit.
-The first lines of each output are always parsed fully, which catches a mapper that prints
-Python reprs (``{'a': 1}``) or numbers in a format JSON does not have.
+The check runs over every output byte, so it is built from C-speed scans over the file's
+chunks, in place (offsets, no slicing copies): a chunk whose lines all start with ``{`` and
+end with ``}`` passes after three ``bytes.count`` calls; any other chunk is parsed line by
+line to find and name the culprit. The first lines of each output are always parsed fully,
+which catches a mapper that prints Python reprs (``{'a': 1}``) rather than JSON.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-CHUNK = 1 << 22
+CHUNK = 1 << 23
 FULLY_PARSED_LINES = 1000
 
 
@@ -30,45 +30,56 @@ class BadLine:
 def check_output(path: Path) -> tuple[int, BadLine | None]:
     """Count the rows of a job output file and find its first bad line, if any."""
     rows = 0
-    tail = b""
-    first = True
+    carry = b""  # the unfinished last line of the previous chunk
     with path.open("rb", buffering=0) as handle:
         while chunk := handle.read(CHUNK):
-            data = tail + chunk
-            cut = data.rfind(b"\n") + 1
-            if cut:
-                bad = _check_region(
-                    data[:cut], rows, parse_lines=FULLY_PARSED_LINES if first else 0
-                )
+            first_end = chunk.find(b"\n") + 1
+            if not first_end:
+                carry += chunk
+                continue
+            # The line spanning the chunk border is checked on its own (small copy).
+            border = carry + chunk[:first_end]
+            bad = _check(border, 0, len(border), rows, parse=1 if rows else FULLY_PARSED_LINES)
+            if bad is not None:
+                return rows, bad
+            rows += 1
+            end = chunk.rfind(b"\n") + 1
+            if end > first_end:
+                parse = max(0, FULLY_PARSED_LINES - rows)
+                bad = _check(chunk, first_end, end, rows, parse=parse)
                 if bad is not None:
                     return rows, bad
-                rows += data.count(b"\n", 0, cut)
-                first = False
-            tail = data[cut:]
-    if tail.strip():
-        bad = _check_region(tail + b"\n", rows, parse_lines=1)
+                rows += chunk.count(b"\n", first_end, end)
+            carry = chunk[end:]
+    if carry.strip():
+        bad = _check(carry + b"\n", 0, len(carry) + 1, rows, parse=1)
         if bad is not None:
             return rows, bad
         rows += 1
     return rows, None
 
 
-def _check_region(region: bytes, rows_before: int, *, parse_lines: int) -> BadLine | None:
-    """``region`` ends with a newline; return its first bad line or None."""
-    lines = region.count(b"\n")
-    if parse_lines:
-        head = region.split(b"\n", parse_lines)[:parse_lines]
-        bad = _parse_each(head[: min(parse_lines, lines)], rows_before)
+def _check(data: bytes, start: int, end: int, rows_before: int, *, parse: int) -> BadLine | None:
+    """Check the whole lines in ``data[start:end]`` (``end`` is just after a newline)."""
+    if parse:
+        stop = start
+        for _ in range(parse):
+            stop = data.find(b"\n", stop, end) + 1
+            if not stop:
+                stop = end
+                break
+        bad = _parse_each(data[start:stop].split(b"\n")[:-1], rows_before)
         if bad is not None:
             return bad
+    lines = data.count(b"\n", start, end)
     looks_right = (
-        region.count(b"}\n") == lines
-        and (region.startswith(b'{"') or region.startswith(b"{}"))
-        and region.count(b'\n{"') + region.count(b"\n{}") == lines - 1
+        data.startswith(b"{", start)
+        and data.count(b"\n{", start, end) == lines - 1
+        and data.count(b"}\n", start, end) == lines
     )
     if looks_right:
         return None
-    return _parse_each(region.split(b"\n")[:lines], rows_before)
+    return _parse_each(data[start:end].split(b"\n")[:-1], rows_before)
 
 
 def _parse_each(lines: list[bytes], rows_before: int) -> BadLine | None:
