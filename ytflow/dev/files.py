@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import secrets
+import shutil
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import BinaryIO
