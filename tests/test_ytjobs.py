@@ -443,8 +443,12 @@ def test_groups_streams_without_materialising_a_group() -> None:
 def test_groups_errors() -> None:
     with pytest.raises(ValueError, match="at least one key column"):
         groups([], [])
-    with pytest.raises(KeyError, match="missing"):
-        list(groups([{"k": 1}], "missing"))
+
+
+def test_groups_reads_a_missing_key_column_as_null_like_yt() -> None:
+    rows = [{"k": 1}, {"k": None}, {"x": 2}, {"k": 1.0}]
+    grouped = [(key, len(list(group))) for key, group in groups(rows, "k")]
+    assert grouped == [(1, 1), (None, 2), (1.0, 1)]
 
 
 # --- logging ------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ import functools
 import io
 import itertools
 import math
-import operator
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -333,22 +332,21 @@ def groups(rows: Iterable[Row], key: str | Sequence[str]) -> Iterator[tuple[Any,
     ``key="user_id"`` yields ``(user_id_value, rows)``; ``key=["a", "b"]`` yields
     ``((a, b), rows)`` (a tuple even for a one-column list). Works like ``itertools.groupby``:
     it streams and never holds a group in memory, so advancing to the next group skips what
-    is left of the current one. A row without a key column raises ``KeyError`` naming it.
+    is left of the current one. Keys compare as YT compares them, type first: ``1``, ``1.0``
+    and ``True`` are three different keys (Python's ``==`` would merge them), and a missing
+    key column reads as null.
     """
-    getter: Callable[[Row], Any]
-    if isinstance(key, str):
-        getter = operator.itemgetter(key)
-    else:
-        columns = tuple(key)
-        if not columns:
-            raise ValueError("groups() needs at least one key column")
-        if len(columns) == 1:
-            column = columns[0]
+    columns = (key,) if isinstance(key, str) else tuple(key)
+    if not columns:
+        raise ValueError("groups() needs at least one key column")
 
-            def one_column_tuple(row: Row) -> tuple[Any, ...]:
-                return (row[column],)
+    def typed_key(row: Row) -> tuple[tuple[type[Any], Any], ...]:
+        values: Iterator[Any] = map(row.get, columns)
+        return tuple((value.__class__, value) for value in values)
 
-            getter = one_column_tuple
-        else:
-            getter = cast("Callable[[Row], Any]", operator.itemgetter(*columns))
-    return itertools.groupby(rows, getter)
+    def generate() -> Iterator[tuple[Any, Iterator[Row]]]:
+        for typed, group in itertools.groupby(rows, typed_key):
+            values = tuple(value for _, value in typed)
+            yield (values[0] if isinstance(key, str) else values), group
+
+    return generate()
