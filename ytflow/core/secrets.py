@@ -30,13 +30,6 @@ class Secrets:
         """What jobs receive through the secure vault: everything but the cluster credentials."""
         return {key: value for key, value in self.values.items() if key not in CLUSTER_KEYS}
 
-    def masked(self, text: str) -> str:
-        """``text`` with every secret value replaced by ``***`` (for logs and errors)."""
-        for value in sorted(self.values.values(), key=len, reverse=True):
-            if len(value) >= 4:
-                text = text.replace(value, "***")
-        return text
-
 
 def load_secrets(path: Path, *, display: str, required: Iterable[str] = ()) -> Secrets:
     """Read a dotenv file; a missing file is empty unless keys are ``required``."""

@@ -51,7 +51,11 @@ class DevClient(YtClient):
         self._job_secrets = dict(job_secrets or {})
         self._bundle: Bundle | None = None
         self.operations = DevOperations(
-            store=self.tables, dev_dir=dev_dir, bundle=self.bundle, job_env=self.job_env
+            store=self.tables,
+            dev_dir=dev_dir,
+            bundle=self.bundle,
+            job_env=self.job_env,
+            mask=self.mask,
         )
 
     def write_table(
@@ -98,6 +102,13 @@ class DevClient(YtClient):
         env.update({f"YT_SECURE_VAULT_{key}": value for key, value in self._job_secrets.items()})
         return env
 
+    def mask(self, text: str) -> str:
+        """``text`` with every job secret's value replaced by ``***`` (for logs and errors)."""
+        for value in sorted(self._job_secrets.values(), key=len, reverse=True):
+            if len(value) >= 4:
+                text = text.replace(value, "***")
+        return text
+
     def _run_operation(self, spec: OperationSpec, *, stage: str) -> OperationResult:
         if isinstance(spec, MapOperation):
             return self.operations.map(spec, stage)
@@ -110,5 +121,10 @@ class DevClient(YtClient):
         assert isinstance(spec, VanillaOperation)
         self.operations.note_image(spec.resources)
         return run_vanilla(
-            spec, stage, dev_dir=self.dev_dir, bundle=self.bundle(), job_env=self.job_env
+            spec,
+            stage,
+            dev_dir=self.dev_dir,
+            bundle=self.bundle(),
+            job_env=self.job_env,
+            mask=self.mask,
         )

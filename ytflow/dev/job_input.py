@@ -1,9 +1,9 @@
 """Cutting input tables into contiguous job ranges, and streaming a range into a job's stdin.
 
 Ranges are byte ranges that start and end on line boundaries, so each job sees whole rows
-and the jobs' outputs, concatenated in job order, keep the input order. Feeding uses
-``os.sendfile`` from the table file into the job's stdin pipe: the driver never parses or
-copies input rows through Python, so its memory stays flat whatever the table size.
+and the jobs' outputs, concatenated in job order, keep the input order. A job's stdin is a
+regular file holding its range (see ``open_input``): the driver never parses or copies input
+rows through Python, so its memory stays flat whatever the table size.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
-MIN_BYTES_PER_JOB = 64 * 1024  # smaller tables run fewer jobs: process start-up would dominate
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ def _split(
 ) -> list[list[Segment]]:
     sizes = [file.stat().st_size for file in files]
     total = sum(sizes)
-    jobs = max(1, min(job_count, total // MIN_BYTES_PER_JOB or 1))
+    jobs = max(1, min(job_count, total))
     targets = [total * index // jobs for index in range(1, jobs)]
     # Global cut points, each moved to a boundary inside its file.
     cuts: list[tuple[int, int]] = []  # (file index, offset)
@@ -118,24 +116,45 @@ def _next_line_start(handle: Any, offset: int, size: int) -> int:
     return min(handle.tell(), size)
 
 
-def feed(segments: Sequence[Segment], pipe: int, progress: Callable[[int], None]) -> None:
-    """Send the segments into ``pipe`` (the job's stdin) and close it.
+def open_input(segments: Sequence[Segment], scratch: Path) -> tuple[int, Path | None]:
+    """A readable file descriptor holding exactly ``segments``, to become a job's stdin.
 
-    A job that exits without reading all of its input is not an error (YT does not check
-    that input was fully consumed by default), so a broken pipe simply stops feeding.
+    A job reads a regular file noticeably faster than a pipe, so a range that runs to the end
+    of its table file is that file itself, positioned at the range's start (no copy at all);
+    any other range is copied into ``scratch`` with ``copy_file_range``, which stays in the
+    kernel. Returns the descriptor and the scratch file to delete afterwards, if one was made.
     """
-    try:
+    if len(segments) == 1 and segments[0].end == segments[0].file.stat().st_size:
+        descriptor = os.open(segments[0].file, os.O_RDONLY)
+        os.lseek(descriptor, segments[0].start, os.SEEK_SET)
+        return descriptor, None
+    with scratch.open("wb") as target:
         for segment in segments:
             with segment.file.open("rb") as source:
-                offset, remaining = segment.start, segment.size
-                while remaining > 0:
-                    sent = os.sendfile(pipe, source.fileno(), offset, min(remaining, 1 << 22))
-                    if sent == 0:
-                        break
-                    offset += sent
-                    remaining -= sent
-                    progress(sent)
-    except (BrokenPipeError, ConnectionResetError):
-        pass
-    finally:
-        os.close(pipe)
+                _copy_range(source.fileno(), target.fileno(), segment.start, segment.size)
+    return os.open(scratch, os.O_RDONLY), scratch
+
+
+def _copy_range(source: int, target: int, offset: int, count: int) -> None:
+    while count > 0:
+        try:
+            copied = os.copy_file_range(source, target, count, offset)
+        except OSError:  # filesystems without copy_file_range: copy through user space
+            os.lseek(source, offset, os.SEEK_SET)
+            copied = os.write(target, os.read(source, min(count, 1 << 22)))
+        if copied == 0:
+            return
+        offset += copied
+        count -= copied
+
+
+def read_position(pid: int) -> int | None:
+    """How far the process has read its stdin (the file position of its fd 0), if known."""
+    try:
+        info = Path(f"/proc/{pid}/fdinfo/0").read_text()
+    except OSError:
+        return None
+    for line in info.splitlines():
+        if line.startswith("pos:"):
+            return int(line.split()[1])
+    return None

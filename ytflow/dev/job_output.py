@@ -2,9 +2,11 @@
 
 The check runs over every output byte, so it is built from C-speed scans over the file's
 chunks, in place (offsets, no slicing copies): a chunk whose lines all start with ``{`` and
-end with ``}`` passes after three ``bytes.count`` calls; any other chunk is parsed line by
-line to find and name the culprit. The first lines of each output are always parsed fully,
-which catches a mapper that prints Python reprs (``{'a': 1}``) rather than JSON.
+end with ``}`` and that holds no ``NaN`` or ``Infinity`` passes after a few scans; any other
+chunk is parsed line by line to find and name the culprit. The first lines of each output
+are always parsed fully, which catches a mapper that prints Python reprs (``{'a': 1}``).
+A line shaped like an object but otherwise malformed past those first lines (hand-built
+JSON with a syntax error) is not caught here; reading the table reports it with its line.
 """
 
 from __future__ import annotations
@@ -76,6 +78,10 @@ def _check(data: bytes, start: int, end: int, rows_before: int, *, parse: int) -
         data.startswith(b"{", start)
         and data.count(b"\n{", start, end) == lines - 1
         and data.count(b"}\n", start, end) == lines
+        # What Python's json.dumps writes for non-finite floats: invalid JSON that the
+        # line-shape check above cannot see.
+        and data.find(b"NaN", start, end) < 0
+        and data.find(b"Infinity", start, end) < 0
     )
     if looks_right:
         return None

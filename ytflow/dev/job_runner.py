@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ytflow.dev.job_input import Segment, feed
+from ytflow.dev.job_input import Segment, open_input, read_position
 from ytflow.dev.job_output import check_output
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -81,41 +81,52 @@ def run_job(
         stdout: IO[bytes] | int = outputs[0] if outputs else subprocess.DEVNULL
         if spec.on_output_line is not None:
             stdout = subprocess.PIPE
-        read_end, write_end = os.pipe() if spec.inputs else (subprocess.DEVNULL, -1)
+        stdin, scratch = subprocess.DEVNULL, None
+        if spec.inputs:
+            scratch_path = spec.cwd / "tmp" / f"input_{spec.index}.{spec.attempt}.jsonl"
+            stdin, scratch = open_input(spec.inputs, scratch_path)
+            if scratch is not None:
+                stack.callback(scratch.unlink, missing_ok=True)
         try:
             process = subprocess.Popen(
                 spec.argv,
                 cwd=spec.cwd,
                 env=env,
-                stdin=read_end,
+                stdin=stdin,
                 stdout=stdout,
                 stderr=stderr,
                 pass_fds=[handle.fileno() for handle in extra],
                 start_new_session=True,
             )
         except OSError as error:
-            if write_end >= 0:
-                os.close(write_end)
             return JobOutcome(spec.index, spec.attempt, None, f"could not start: {error}")
         finally:
             if spec.inputs:
-                os.close(read_end)
-        threads = _start_io_threads(spec, process, write_end, on_input_bytes)
-        exceeded = _supervise(process, spec.memory_limit, cancel)
+                os.close(stdin)
+        threads = _start_io_threads(spec, process)
+        start = spec.inputs[0].start if spec.inputs and scratch is None else 0
+        exceeded = _supervise(process, spec.memory_limit, cancel, _Reader(start, on_input_bytes))
         for thread in threads:
             thread.join()
     return _judge(spec, process.returncode, exceeded, cancel, time.perf_counter() - started)
 
 
-def _start_io_threads(
-    spec: JobSpec,
-    process: subprocess.Popen[bytes],
-    write_end: int,
-    on_input_bytes: Callable[[int], None],
-) -> list[threading.Thread]:
+class _Reader:
+    """Reports how much input a job has read, from its stdin's file position."""
+
+    def __init__(self, start: int, report: Callable[[int], None]) -> None:
+        self.position = start
+        self.report = report
+
+    def poll(self, pid: int) -> None:
+        position = read_position(pid)
+        if position is not None and position > self.position:
+            self.report(position - self.position)
+            self.position = position
+
+
+def _start_io_threads(spec: JobSpec, process: subprocess.Popen[bytes]) -> list[threading.Thread]:
     threads: list[threading.Thread] = []
-    if spec.inputs:
-        threads.append(threading.Thread(target=feed, args=(spec.inputs, write_end, on_input_bytes)))
     if spec.on_output_line is not None and process.stdout is not None:
         threads.append(
             threading.Thread(target=_pump_lines, args=(process.stdout, spec.on_output_line))
@@ -133,7 +144,10 @@ def _pump_lines(stream: IO[bytes], sink: Callable[[bytes], None]) -> None:
 
 
 def _supervise(
-    process: subprocess.Popen[bytes], memory_limit: int | None, cancel: threading.Event
+    process: subprocess.Popen[bytes],
+    memory_limit: int | None,
+    cancel: threading.Event,
+    reader: _Reader,
 ) -> str | None:
     """Wait for the job; kill it on cancel or when it exceeds its memory limit."""
     while True:
@@ -142,6 +156,7 @@ def _supervise(
             return None
         except subprocess.TimeoutExpired:
             pass
+        reader.poll(process.pid)
         if cancel.is_set():
             _kill(process)
             process.wait()

@@ -54,8 +54,10 @@ class DevOperations:
         dev_dir: Path,
         bundle: Callable[[], Bundle],
         job_env: Callable[[Path], dict[str, str]],
+        mask: Callable[[str], str],
     ) -> None:
         self.store = store
+        self._mask = mask
         self.dev_dir = dev_dir
         self._bundle = bundle
         self._job_env = job_env
@@ -224,7 +226,7 @@ class DevOperations:
                     progress=progress,
                 )
             except JobsFailed as failure:
-                raise _operation_error(title, failure, jobs_dir, max_failed) from None
+                raise _operation_error(title, failure, jobs_dir, max_failed, self._mask) from None
         parts = [
             [jobs_dir / f"job_{index}.out{table}.jsonl" for index in range(len(ranges))]
             for table in range(outputs)
@@ -306,14 +308,15 @@ def _has_data(files: Sequence[Path]) -> bool:
 
 
 def _operation_error(
-    title: str, failure: JobsFailed, jobs_dir: Path, max_failed: int
+    title: str, failure: JobsFailed, jobs_dir: Path, max_failed: int, mask: Callable[[str], str]
 ) -> OperationError:
+    """The error for a failed phase; job output in it has secret values masked."""
     outcome = failure.outcome
     return OperationError(
-        f"{title} failed: job {outcome.index} {outcome.failure}",
+        mask(f"{title} failed: job {outcome.index} {outcome.failure}"),
         job_index=outcome.index,
         exit_status=outcome.exit_status,
-        stderr_tail=outcome.stderr_tail,
+        stderr_tail=[mask(line) for line in outcome.stderr_tail],
         hint=f"{failure.failed} job attempt(s) failed (max_failed_job_count: {max_failed}); "
         f"the output tables are unchanged; every attempt's stderr is kept in {jobs_dir}",
     )

@@ -30,6 +30,7 @@ def run_vanilla(
     dev_dir: Path,
     bundle: Bundle,
     job_env: Callable[[Path], dict[str, str]],
+    mask: Callable[[str], str],
 ) -> OperationResult:
     """Run the vanilla operation; raise ``OperationError`` once the failure budget is spent."""
     sandbox = dev_dir / f"{stage}_sandbox"
@@ -38,6 +39,9 @@ def run_vanilla(
     argv = _command(spec.command, stage, bundle)
     count = spec.resources.job_count or 1
     env = job_env(sandbox)
+    # A shell command gets what the launcher gives a script: the config and the bundle.
+    env["JOB_CONFIG_PATH"] = str(sandbox / "stages" / stage / "config.yaml")
+    env["PYTHONPATH"] = str(sandbox)
     memory = int(spec.resources.memory_limit_gb * 2**30) if spec.resources.memory_limit_gb else None
     log_path = dev_dir / f"{stage}.log"
     lock = threading.Lock()
@@ -48,9 +52,9 @@ def run_vanilla(
             prefix = f"[{stage}#{index}] " if count > 1 else f"[{stage}] "
 
             def sink(line: bytes) -> None:
-                text = line.decode("utf-8", "replace").rstrip("\n")
+                text = mask(line.decode("utf-8", "replace").rstrip("\n"))
                 with lock:
-                    log.write((prefix if count > 1 else "").encode() + line.rstrip(b"\n") + b"\n")
+                    log.write(((prefix if count > 1 else "") + text + "\n").encode())
                     log.flush()
                     tails[index].append(text)
                     print(prefix + text, file=sys.stderr, flush=True)
