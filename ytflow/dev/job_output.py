@@ -74,18 +74,27 @@ def _check(data: bytes, start: int, end: int, rows_before: int, *, parse: int) -
         if bad is not None:
             return bad
     lines = data.count(b"\n", start, end)
+    # A raw newline cannot occur inside a JSON string, so "}\n{" marks exactly the borders
+    # between lines that end with "}" and start with "{".
     looks_right = (
         data.startswith(b"{", start)
-        and data.count(b"\n{", start, end) == lines - 1
-        and data.count(b"}\n", start, end) == lines
-        # What Python's json.dumps writes for non-finite floats: invalid JSON that the
-        # line-shape check above cannot see.
-        and data.find(b"NaN", start, end) < 0
-        and data.find(b"Infinity", start, end) < 0
+        and data.startswith(b"}\n", end - 2)
+        and data.count(b"}\n{", start, end) == lines - 1
+        and not _may_hold_non_finite(data, start, end)
     )
     if looks_right:
         return None
     return _parse_each(data[start:end].split(b"\n")[:-1], rows_before)
+
+
+def _may_hold_non_finite(data: bytes, start: int, end: int) -> bool:
+    """Whether Python's json.dumps spellings of non-finite floats (``NaN``, ``Infinity``),
+    invalid JSON the line-shape check cannot see, may be present. Single-byte scans run at
+    memchr speed, so the word searches happen only when a capital N or I occurs at all.
+    """
+    return (data.find(b"N", start, end) >= 0 and data.find(b"NaN", start, end) >= 0) or (
+        data.find(b"I", start, end) >= 0 and data.find(b"Infinity", start, end) >= 0
+    )
 
 
 def _parse_each(lines: list[bytes], rows_before: int) -> BadLine | None:
