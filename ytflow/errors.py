@@ -116,6 +116,14 @@ class TableFormatError(YtflowError):
     """A stored dev table holds a line that is not a JSON object."""
 
 
+class YqlError(YtflowError):
+    """A YQL query is malformed, uses what dev cannot reproduce, or failed to run."""
+
+    def __init__(self, message: str, *, line: int | None = None, hint: str | None = None) -> None:
+        super().__init__(f"YQL line {line}: {message}" if line else f"YQL: {message}", hint=hint)
+        self.line = line
+
+
 class OperationError(YtflowError):
     """An operation failed; its output tables are left exactly as they were."""
 

@@ -92,5 +92,14 @@ class YtClient(ABC):
         """Remove the table; a missing one raises ``TableNotFound`` unless ``force`` (as YT)."""
 
     @abstractmethod
+    def run_yql(self, query: str) -> list[Row]:
+        """Run a YQL script; return the rows of its last bare ``SELECT`` (``[]`` if none).
+
+        ``INSERT INTO `//path` WITH TRUNCATE SELECT ...`` replaces a table and ``INSERT INTO``
+        without it appends, as on YT. In dev the script is translated to DuckDB; a construct dev
+        cannot reproduce raises ``YqlError`` naming it and its line, never a different answer.
+        """
+
+    @abstractmethod
     def row_count(self, table_path: str) -> int:
         """The table's number of rows, without reading them; raises ``TableNotFound``."""

@@ -75,6 +75,12 @@ class DevClient(YtClient):
     def row_count(self, table_path: str) -> int:
         return self.tables.row_count(table_path)
 
+    def run_yql(self, query: str) -> list[Row]:
+        """Run YQL on DuckDB over the dev tables (DuckDB is imported only now)."""
+        from ytflow.dev.yql_engine import DevYqlEngine  # noqa: PLC0415 - duckdb only for YQL
+
+        return DevYqlEngine(self.tables).run(query)
+
     def bundle(self) -> Bundle:
         """The code bundle, built once per client (content-addressed under ``.dev/.bundle``)."""
         if self.root is None:

@@ -8,7 +8,7 @@ logical path with the same base name instead of overwriting the first table.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,6 +150,28 @@ class DevTableStore:
         """The columns the table is known to be sorted by, or None."""
         table = self._locate(path)
         return table.meta.sorted_by if table.meta else None
+
+    def cached(self, path: str, key: str, compute: Callable[[], Any]) -> Any:
+        """A value derived from the table's content, kept in its metadata until it changes.
+
+        The value is recomputed whenever the file's size or mtime differ from when it was
+        stored (e.g. the dev YQL engine's inferred column types).
+        """
+        table = self._locate(path)
+        stat = table.file.stat()
+        meta = table.meta or TableMeta(path=table.path)
+        stored: Any = meta.extra.get(key)
+        if (
+            isinstance(stored, dict)
+            and stored.get("size") == stat.st_size  # pyright: ignore[reportUnknownMemberType]
+            and stored.get("mtime_ns") == stat.st_mtime_ns  # pyright: ignore[reportUnknownMemberType]
+        ):
+            return stored.get("value")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        value = compute()
+        meta.extra[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "value": value}
+        self.meta.save(table.name, meta)
+        table.meta = meta
+        return value
 
     def tables(self) -> list[TableInfo]:
         """Every JSONL table under ``.dev/``, sorted by file name."""
