@@ -189,6 +189,77 @@ def _map_scale(work: Path, rows: int) -> tuple[list[str], list[str]]:
     return ytflow, [sys.executable, "-c", "pass"]
 
 
+DIMENSION_PATH = "//bench/buckets"
+
+# (key, title, the helper call in the stage, the same query for DuckDB by hand)
+YQL_WORKLOADS = {
+    "W4": (
+        "filter (score > 0.5) via filter_table",
+        'yt.filter_table(input_table="{data}", output_table="//bench/out", '
+        'condition="score > 0.5")',
+        "SELECT * FROM read_json_auto('{data_file}') WHERE score > 0.5",
+    ),
+    "W5": (
+        "group by bucket (count, avg score)",
+        'yt.group_by_aggregate(input_table="{data}", output_table="//bench/out", '
+        'group_by="bucket", aggregations={{"n": ("count", "*"), '
+        '"avg_score": ("avg", "score")}})',
+        "SELECT bucket, COUNT(*) AS n, AVG(score) AS avg_score FROM read_json_auto('{data_file}') "
+        "GROUP BY bucket",
+    ),
+    "W6": (
+        "join with the 1k-row bucket table",
+        'yt.join_tables(left_table="{data}", right_table="{dimension}", '
+        'output_table="//bench/out", on="bucket", '
+        'select_columns=["a.id", "a.score", "b.label"])',
+        "SELECT a.id, a.score, b.label FROM read_json_auto('{data_file}') AS a "
+        "JOIN read_json_auto('{dimension_file}') AS b ON a.bucket = b.bucket",
+    ),
+}
+
+
+def _yql(key: str) -> Callable[[Path, int], tuple[list[str], list[str]]]:
+    title, helper, query = YQL_WORKLOADS[key]
+    del title
+
+    def prepare(work: Path, rows: int) -> tuple[list[str], list[str]]:
+        folder = work / key.lower()
+        data_file = prepare_input(folder, rows)
+        store = DevTableStore(folder / ".dev")
+        if not store.exists(DIMENSION_PATH):
+            store.write(
+                DIMENSION_PATH, ({"bucket": b, "label": f"bucket_{b}"} for b in range(1000))
+            )
+        dimension_file = store.file_for(DIMENSION_PATH)
+        call = helper.format(data=DATA_PATH, dimension=DIMENSION_PATH)
+        ytflow = _pipeline(
+            folder,
+            f"""
+            from ytflow import Stage
+
+            class Query(Stage):
+                def run(self, debug):
+                    yt = self.deps.yt_client
+                    {call}
+                    return debug
+            """,
+        )
+        sql = query.format(data_file=data_file, dimension_file=dimension_file)
+        output = work / f"{key.lower()}_baseline.jsonl"
+        copy = f"COPY ({sql}) TO '{output}' (FORMAT JSON)"
+        baseline = _script(
+            work / f"{key.lower()}_baseline.py",
+            f"""
+            import duckdb
+
+            duckdb.sql({copy!r})
+            """,
+        )
+        return ytflow, baseline
+
+    return prepare
+
+
 def _hello(work: Path, rows: int) -> tuple[list[str], list[str]]:
     del rows
     ytflow = _pipeline(
@@ -215,6 +286,7 @@ WORKLOADS: list[Workload] = [
     Workload("W1", "write rows (write_table)", "<= 1.15x", _write),
     Workload("W2", "read rows and count (read_table)", "<= 1.5x, RSS <= 100 MB", _read),
     Workload("W3", "identity map, job_count 2 (vs 1 raw pipe)", "<= 0.65x", _map),
+    *(Workload(key, spec[0], "<= 1.5x", _yql(key)) for key, spec in YQL_WORKLOADS.items()),
     Workload("W7", "hello world pipeline, end to end", "<= 0.2 s wall", _hello),
     Workload("W8", "identity map over 5x rows (driver RSS)", "driver RSS <= 150 MB", _map_scale),
     Workload("I", "import ytflow", "well under 0.5 s", _import),

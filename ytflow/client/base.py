@@ -23,6 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal
 
+from ytflow.client.yql_helpers import YqlHelpers
 from ytflow.ops import OperationResult, OperationSpec
 
 Row = dict[str, Any]
@@ -32,8 +33,8 @@ Mode = Literal["dev", "prod"]
 _logger = logging.getLogger("ytflow.operations")
 
 
-class YtClient(ABC):
-    """Tables and operations (and, as backends grow, YQL and files) behind one seam."""
+class YtClient(YqlHelpers, ABC):
+    """Tables, operations and YQL (with table helpers built on it) behind one seam."""
 
     mode: Mode
 

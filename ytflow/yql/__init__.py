@@ -1,1 +1,41 @@
-"""ytflow.yql."""
+"""YQL text builders for the client's table helpers: one query for the cluster and dev."""
+
+from ytflow.yql.builders import (
+    DEFAULT_MAX_ROW_WEIGHT,
+    MAX_ROW_WEIGHT_LIMIT,
+    AggregateFunction,
+    JoinHow,
+    JoinOn,
+    check_condition,
+    distinct,
+    filter_table,
+    group_by_aggregate,
+    join_tables,
+    limit_table,
+    normalize_max_row_weight,
+    quote_identifier,
+    quote_string,
+    select_columns,
+    sort_table,
+    union_tables,
+)
+
+__all__ = [
+    "DEFAULT_MAX_ROW_WEIGHT",
+    "MAX_ROW_WEIGHT_LIMIT",
+    "AggregateFunction",
+    "JoinHow",
+    "JoinOn",
+    "check_condition",
+    "distinct",
+    "filter_table",
+    "group_by_aggregate",
+    "join_tables",
+    "limit_table",
+    "normalize_max_row_weight",
+    "quote_identifier",
+    "quote_string",
+    "select_columns",
+    "sort_table",
+    "union_tables",
+]
