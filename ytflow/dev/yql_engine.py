@@ -122,7 +122,7 @@ class DevYqlEngine:
         spec = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns)
         return (
             f"read_json({_literal(str(file))}, format='newline_delimited', "
-            f"columns={{{spec}}}, maximum_object_size=134217728)"
+            f"columns={{{spec}}})"
         )
 
 
@@ -132,7 +132,7 @@ def _infer_columns(connection: duckdb.DuckDBPyConnection, file: Path) -> list[li
         return []
     described = connection.execute(
         f"DESCRIBE SELECT * FROM read_json({_literal(str(file))}, format='newline_delimited', "
-        "sample_size=-1, maximum_object_size=134217728)"
+        "sample_size=-1)"
     ).fetchall()
     columns: list[list[str]] = []
     for name, detected, *_ in described:

@@ -24,7 +24,7 @@ from ytflow.paths import validate_table_path
 class StrictModel(BaseModel):
     """Unknown keys are errors (with a "did you mean"), values are immutable once loaded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _yt_path(value: str) -> str:
