@@ -120,10 +120,7 @@ class DevYqlEngine:
         if not columns:
             return "(SELECT * FROM (SELECT NULL AS _empty) WHERE false)"
         spec = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns)
-        return (
-            f"read_json({_literal(str(file))}, format='newline_delimited', "
-            f"columns={{{spec}}})"
-        )
+        return f"read_json({_literal(str(file))}, format='newline_delimited', columns={{{spec}}})"
 
 
 def _infer_columns(connection: duckdb.DuckDBPyConnection, file: Path) -> list[list[str]]:
