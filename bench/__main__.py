@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from bench.measure import measure
-from bench.workloads import WORKLOADS
-
-WORK_DIR = Path(__file__).resolve().parent / ".data"
+from bench.workloads import WORK_ROOT, WORKLOADS
 
 
 def main() -> None:
@@ -26,7 +23,7 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     args = parser.parse_args()
     rows, repeat = (2_000, 1) if args.quick else (args.rows, max(3, args.repeat))
-    work = WORK_DIR / f"rows_{rows}"
+    work = WORK_ROOT / f"rows_{rows}"
     work.mkdir(parents=True, exist_ok=True)
     results: list[tuple[str, str, str, float, float, float, str]] = []
     for workload in WORKLOADS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
 from collections.abc import Callable
@@ -29,6 +30,7 @@ def generate_rows(count):
 """
 
 DATA_PATH = "//bench/data"
+WORK_ROOT = Path(__file__).resolve().parent / ".data"
 
 
 @dataclass(frozen=True)
@@ -61,15 +63,33 @@ def _script(path: Path, source: str) -> list[str]:
     return [sys.executable, str(path)]
 
 
+def _master(rows: int) -> Path:
+    """The generated data, written once per row count and shared by every workload."""
+    store = DevTableStore(WORK_ROOT / "data")
+    path = f"//bench/data_{rows}"
+    if not store.exists(path) or store.row_count(path) != rows:
+        namespace: dict[str, object] = {}
+        exec(ROWS_SOURCE, namespace)
+        generate = namespace["generate_rows"]
+        assert callable(generate)
+        store.write(path, generate(rows))
+    return store.file_for(path)
+
+
 def prepare_input(folder: Path, rows: int) -> Path:
-    """Write the shared input table once (through ytflow, so it is registered)."""
-    namespace: dict[str, object] = {}
-    exec(ROWS_SOURCE, namespace)
-    generate = namespace["generate_rows"]
-    assert callable(generate)
+    """Give a workload's pipeline the shared data as its table ``//bench/data``.
+
+    The master file is hard-linked in (no copy) and committed through the store, so the
+    table is registered and its row count known, exactly as if ytflow had written it.
+    """
     store = DevTableStore(folder / ".dev")
     if not store.exists(DATA_PATH) or store.row_count(DATA_PATH) != rows:
-        store.write(DATA_PATH, generate(rows))
+        master = _master(rows)
+        link = folder / ".dev" / ".data.link"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.unlink(missing_ok=True)
+        os.link(master, link)
+        store.commit([(DATA_PATH, [link], rows)])
     return store.file_for(DATA_PATH)
 
 

@@ -18,6 +18,8 @@ from ytflow.errors import RowError, TableFormatError
 # The cluster's default limit on one row's weight (table writer max_row_weight): 16 MiB.
 MAX_ROW_WEIGHT = 16 * 1024 * 1024
 
+_BATCH = 4096  # rows encoded between writes: one C-level join and write per batch
+
 # Datetimes and dataclasses are refused rather than silently turned into strings and dicts:
 # the cluster's YSON writer would refuse them too.
 _OPTIONS = (
@@ -39,7 +41,9 @@ def write_rows(handle: BinaryIO, rows: Iterable[Mapping[str, Any]], *, table: st
             hint="wrap it in a list: rows=[row]",
         )
     dumps = orjson.dumps
-    write = handle.write
+    lines: list[bytes] = []
+    batch: list[Any] = []  # the rows behind ``lines``, to name a culprit found per batch
+    add_line, add_row = lines.append, batch.append
     index = -1
     for index, row in enumerate(rows):
         if type(row) is not dict:
@@ -48,8 +52,6 @@ def write_rows(handle: BinaryIO, rows: Iterable[Mapping[str, Any]], *, table: st
             line = dumps(row, option=_OPTIONS)
         except TypeError as error:
             raise _diagnose(table, index, cast("Mapping[Any, Any]", row), error) from None
-        if b"null" in line:  # orjson writes NaN and infinity as null; only then look closer
-            _refuse_non_finite(table, index, cast("Mapping[str, Any]", row))
         if len(line) > MAX_ROW_WEIGHT:
             raise RowError(
                 table,
@@ -57,8 +59,26 @@ def write_rows(handle: BinaryIO, rows: Iterable[Mapping[str, Any]], *, table: st
                 f"row weight {len(line)} bytes exceeds the limit of {MAX_ROW_WEIGHT} bytes",
                 hint="the cluster refuses rows over 16 MiB; split the value across rows",
             )
-        write(line)
+        add_line(line)
+        add_row(row)
+        if len(lines) == _BATCH:
+            _flush(handle, lines, batch, table, first_index=index + 1 - _BATCH)
+    _flush(handle, lines, batch, table, first_index=index + 1 - len(lines))
     return index + 1
+
+
+def _flush(
+    handle: BinaryIO, lines: list[bytes], batch: list[Any], table: str, *, first_index: int
+) -> None:
+    """Write a batch of encoded rows in one call, after the batch-wide NaN check."""
+    data = b"".join(lines)
+    if b"null" in data:  # orjson writes NaN and infinity as null; only then look closer
+        for offset, (line, row) in enumerate(zip(lines, batch, strict=True)):
+            if b"null" in line:
+                _refuse_non_finite(table, first_index + offset, row)
+    handle.write(data)
+    lines.clear()
+    batch.clear()
 
 
 def read_rows(path: Path, *, table: str) -> Iterator[dict[str, Any]]:
