@@ -18,7 +18,7 @@ from ytflow.errors import RowError, TableFormatError
 # The cluster's default limit on one row's weight (table writer max_row_weight): 16 MiB.
 MAX_ROW_WEIGHT = 16 * 1024 * 1024
 
-_BATCH = 4096  # rows encoded between writes: one C-level join and write per batch
+_BUFFER_BYTES = 1 << 20  # encoded rows are written (and checked) a megabyte at a time
 
 # Datetimes and dataclasses are refused rather than silently turned into strings and dicts:
 # the cluster's YSON writer would refuse them too.
@@ -41,9 +41,9 @@ def write_rows(handle: BinaryIO, rows: Iterable[Mapping[str, Any]], *, table: st
             hint="wrap it in a list: rows=[row]",
         )
     dumps = orjson.dumps
-    lines: list[bytes] = []
-    batch: list[Any] = []  # the rows behind ``lines``, to name a culprit found per batch
-    add_line, add_row = lines.append, batch.append
+    buffer = bytearray()
+    batch: list[Any] = []  # the rows in ``buffer``, to name a culprit found per buffer
+    extend, keep = buffer.extend, batch.append
     index = -1
     for index, row in enumerate(rows):
         if type(row) is not dict:
@@ -59,25 +59,24 @@ def write_rows(handle: BinaryIO, rows: Iterable[Mapping[str, Any]], *, table: st
                 f"row weight {len(line)} bytes exceeds the limit of {MAX_ROW_WEIGHT} bytes",
                 hint="the cluster refuses rows over 16 MiB; split the value across rows",
             )
-        add_line(line)
-        add_row(row)
-        if len(lines) == _BATCH:
-            _flush(handle, lines, batch, table, first_index=index + 1 - _BATCH)
-    _flush(handle, lines, batch, table, first_index=index + 1 - len(lines))
+        extend(line)
+        keep(row)
+        if len(buffer) >= _BUFFER_BYTES:
+            _flush(handle, buffer, batch, table, first_index=index + 1 - len(batch))
+    _flush(handle, buffer, batch, table, first_index=index + 1 - len(batch))
     return index + 1
 
 
 def _flush(
-    handle: BinaryIO, lines: list[bytes], batch: list[Any], table: str, *, first_index: int
+    handle: BinaryIO, buffer: bytearray, batch: list[Any], table: str, *, first_index: int
 ) -> None:
-    """Write a batch of encoded rows in one call, after the batch-wide NaN check."""
-    data = b"".join(lines)
-    if b"null" in data:  # orjson writes NaN and infinity as null; only then look closer
-        for offset, (line, row) in enumerate(zip(lines, batch, strict=True)):
+    """Write the buffered rows in one call, after a buffer-wide check for NaN and infinity."""
+    if b"null" in buffer:  # orjson writes NaN and infinity as null; only then look closer
+        for offset, line in enumerate(buffer.split(b"\n")[: len(batch)]):
             if b"null" in line:
-                _refuse_non_finite(table, first_index + offset, row)
-    handle.write(data)
-    lines.clear()
+                _refuse_non_finite(table, first_index + offset, batch[offset])
+    handle.write(buffer)
+    buffer.clear()
     batch.clear()
 
 
