@@ -34,6 +34,37 @@ EXPECTED: dict[str, dict[str, list[dict[str, object]]]] = {
             {"user_id": 4, "name": "Dave", "orders": 3, "total_amount": 123},
         ],
     },
+    # Tables whose row order the queries fix; the unordered ones (union, join, group-by,
+    # distinct, the report) are compared as multisets in tests/test_yql_dev.py.
+    "03_yql": {
+        "orders_named_sorted": [
+            {"order_id": 101, "amount": 30, "name": "Alice"},
+            {"order_id": 102, "amount": 12, "name": "Bob"},
+            {"order_id": 103, "amount": 5, "name": "Alice"},
+            {"order_id": 104, "amount": 50, "name": "Carol"},
+            {"order_id": 105, "amount": 8, "name": None},
+        ],
+        "big_orders": [
+            {"order_id": 101, "amount": 30, "name": "Alice"},
+            {"order_id": 102, "amount": 12, "name": "Bob"},
+            {"order_id": 104, "amount": 50, "name": "Carol"},
+        ],
+        "user_names": [
+            {"user": "Alice", "user_id": 1},
+            {"user": "Bob", "user_id": 2},
+            {"user": "Carol", "user_id": 3},
+        ],
+        "top_users": [
+            {"user_id": 3, "orders": 1, "total": 50},
+            {"user_id": 1, "orders": 2, "total": 35},
+        ],
+        "report_tiers": [
+            {"name": "Carol", "total": 50, "tier": "gold"},
+            {"name": "Alice", "total": 35, "tier": "gold"},
+            {"name": "Bob", "total": 12, "tier": "regular"},
+            {"name": "user 4", "total": 8, "tier": "regular"},
+        ],
+    },
     "04_map_job_config": {
         "enriched": [
             {"event_id": i, "user_id": i % 3, "amount": 2.5 * i, "currency": "EUR"}

@@ -28,6 +28,17 @@ _CACHE_KEY = "duckdb_columns"
 # Types DuckDB may detect that would change values on the way back out.
 _AS_TEXT = re.compile(r"^(DATE|TIME|TIMESTAMP.*|UUID|INTERVAL)$")
 _AS_JSON = re.compile(r'^(STRUCT.*|MAP.*|.*\[\]|"NULL"|NULL)$')
+# YQL semantics DuckDB does not have by default: integer / integer stays an integer
+# (PRAGMA ClassicDivision, on by default), integer division by zero is NULL, and NULL sorts
+# before every value (ascending; last when descending), as YT sorts it.
+_YQL_SETTINGS = (
+    "SET integer_division = true",
+    "SET error_on_division_by_zero = false",
+    "SET default_null_order = 'nulls_first_on_asc_last_on_desc'",
+)
+# The alias a bare SELECT's rows are serialised through; unlike a short one such as ``r`` it
+# cannot be shadowed by a result column of the same name.
+_ROW = '"__ytflow_yql_row__"'
 
 
 class DevYqlEngine:
@@ -39,8 +50,11 @@ class DevYqlEngine:
     def run(self, query: str) -> list[dict[str, Any]]:
         """Run every statement; return the rows of the last bare SELECT (else ``[]``)."""
         statements = parse_script(query)
+        _translate_all(statements)
         connection = duckdb.connect()
         try:
+            for setting in _YQL_SETTINGS:
+                connection.execute(setting)
             translator = Translator(lambda path, line: self._relation(connection, path, line))
             rows: list[dict[str, Any]] = []
             for statement in statements:
@@ -70,7 +84,9 @@ class DevYqlEngine:
             return rows
         if statement.kind == "select":
             sql = translator.query(statement.tokens).sql
-            result = self._execute(connection, f"SELECT to_json(r) FROM ({sql}) AS r", statement)
+            result = self._execute(
+                connection, f"SELECT to_json({_ROW}) FROM ({sql}) AS {_ROW}", statement
+            )
             return [orjson.loads(value) for (value,) in result.fetchall()]
         if statement.kind == "insert":
             self._insert(connection, translator, statement)
@@ -121,6 +137,18 @@ class DevYqlEngine:
             return "(SELECT * FROM (SELECT NULL AS _empty) WHERE false)"
         spec = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns)
         return f"read_json({_literal(str(file))}, format='newline_delimited', columns={{{spec}}})"
+
+
+def _translate_all(statements: list[Statement]) -> None:
+    """Translate every statement without running any: a construct dev cannot run, anywhere in
+    the script, is refused before an earlier ``INSERT`` has changed a table."""
+    translator = Translator(lambda _path, _line: "(SELECT 1)")
+    for statement in statements:
+        if statement.kind == "assign":
+            assert statement.name is not None
+            translator.define(statement.name, statement.tokens, statement.line)
+        elif statement.kind in ("select", "insert"):
+            translator.query(statement.tokens)
 
 
 def _infer_columns(connection: duckdb.DuckDBPyConnection, file: Path) -> list[list[str]]:

@@ -38,7 +38,7 @@ BUILTINS: dict[str, str] = {
     "LEN": "length",
     "LISTLENGTH": "len",
     "ASLIST": "list_value",
-    "LISTCONCAT": "list_concat",
+    "LISTEXTEND": "list_concat",
     "LISTHAS": "list_contains",
     "LISTSORT": "list_sort",
     "LISTREVERSE": "list_reverse",
@@ -52,6 +52,9 @@ BUILTINS: dict[str, str] = {
     "FIRST_VALUE": "first_value",
     "LAST_VALUE": "last_value",
 }
+
+
+_EMPTY = "''"
 
 
 def _if(args: Args) -> str:
@@ -104,6 +107,8 @@ SPECIAL_BUILTINS: dict[str, tuple[tuple[int, ...], Callable[[Args], str]]] = {
     "CURRENTUTCDATETIME": ((0,), lambda _: "CAST(now() AS TIMESTAMP)"),
     "CURRENTUTCTIMESTAMP": ((0,), lambda _: "CAST(now() AS TIMESTAMP)"),
     "AGGREGATE_LIST_DISTINCT": ((1,), lambda a: f"list(DISTINCT {a[0]})"),
+    # ListConcat joins a list of strings into one string (ListExtend concatenates lists).
+    "LISTCONCAT": ((1, 2), lambda a: f"array_to_string({a[0]}, {a[1] if len(a) > 1 else _EMPTY})"),
     "PERCENTILE": ((2,), lambda a: f"quantile_cont({a[0]}, {a[1]})"),
     "UNWRAP": ((1,), lambda a: a[0]),
     "JUST": ((1,), lambda a: a[0]),
@@ -138,7 +143,6 @@ for _yql, _duck, _counts in [
     ("SQRT", "sqrt", (1,)),
     ("FLOOR", "floor", (1,)),
     ("CEIL", "ceil", (1,)),
-    ("ROUND", "round", (1, 2)),
     ("POW", "pow", (2,)),
     ("EXP", "exp", (1,)),
     ("LOG", "ln", (1,)),
@@ -152,6 +156,12 @@ for _yql, _duck, _counts in [
     ("ISINF", "isinf", (1,)),
 ]:
     MODULE_FUNCTIONS["MATH", _yql] = (_counts, _rename(_duck))
+
+# Math::Round(x, n) rounds to the power of ten n (-2: two decimals); DuckDB counts decimals.
+MODULE_FUNCTIONS["MATH", "ROUND"] = (
+    (1, 2),
+    lambda a: f"round({a[0]}, -({a[1]}))" if len(a) > 1 else f"round({a[0]})",
+)
 
 for _yql, _duck in [
     ("GETYEAR", "year"),
@@ -223,6 +233,39 @@ TYPES: dict[str, str] = {
     "JSON": "JSON",
     "YSON": "JSON",
 }
+
+INTEGER_TYPES = frozenset(
+    {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
+)
+
+
+def cast(value: str, type_name: str) -> str:
+    """YQL ``CAST(value AS type_name)`` (a key of ``TYPES``) as DuckDB SQL.
+
+    YQL's CAST returns NULL when the value does not convert (DuckDB's CAST raises), drops the
+    fraction of a Double cast to an integer type (DuckDB rounds), parses only whole numbers as
+    integers (DuckDB rounds ``"3.7"`` to 4), and writes an integral Double as a String without
+    ``.0`` (``CAST(5.0 AS String)`` is ``"5"``).
+    """
+    target = TYPES[type_name]
+    fractional = f"(typeof({value}) IN ('DOUBLE', 'FLOAT') OR typeof({value}) LIKE 'DECIMAL%')"
+    as_double = f"TRY_CAST({value} AS DOUBLE)"
+    if type_name in INTEGER_TYPES:
+        not_whole = (
+            f"(typeof({value}) = 'VARCHAR' AND NOT "
+            f"regexp_full_match(TRY_CAST({value} AS VARCHAR), '-?[0-9]+'))"
+        )
+        return (
+            f"(CASE WHEN {fractional} THEN TRY_CAST(trunc({as_double}) AS {target}) "
+            f"WHEN {not_whole} THEN NULL ELSE TRY_CAST({value} AS {target}) END)"
+        )
+    if target == "VARCHAR":
+        return (
+            f"(CASE WHEN {fractional} THEN regexp_replace(CAST({as_double} AS VARCHAR), "
+            f"'\\.0$', '') ELSE TRY_CAST({value} AS VARCHAR) END)"
+        )
+    return f"TRY_CAST({value} AS {target})"
+
 
 # Integer literal suffixes (10u, 5l, ...) -> the DuckDB type the literal is cast to.
 NUMBER_SUFFIXES: dict[str, str] = {

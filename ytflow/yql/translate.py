@@ -21,6 +21,7 @@ from ytflow.yql.functions import (
     NUMBER_SUFFIXES,
     SPECIAL_BUILTINS,
     TYPES,
+    cast,
 )
 from ytflow.yql.script import table_path
 from ytflow.yql.tokens import Kind, Token
@@ -41,7 +42,7 @@ _UNSUPPORTED_WORDS = {
     "COMPACT": "COMPACT",
     "STREAM": "STREAM",
 }
-_UNSUPPORTED_SYMBOLS = {"??": "the ?? operator", "->": "lambdas", ":=": ":="}
+_UNSUPPORTED_SYMBOLS = {"??": "the ?? operator", "->": "a lambda (->)", ":=": ":="}
 _TABLE_POSITION = ("FROM", "JOIN")
 # Words that may stand before "(" without being a function call.
 _KEYWORDS = {
@@ -164,7 +165,12 @@ class Translator:
             elif token.kind is Kind.NUMBER:
                 out.append(_number(token))
             elif token.kind is Kind.PARAM:
-                out.append(self._named(token, state, in_table_position=in_table_position))
+                after_in = previous is not None and previous.is_word("IN")
+                out.append(
+                    self._named(
+                        token, state, in_table_position=in_table_position, after_in=after_in
+                    )
+                )
             elif token.kind is Kind.SYMBOL:
                 index = self._symbol(tokens, index, out, state)
                 continue
@@ -177,9 +183,7 @@ class Translator:
     def _symbol(self, tokens: list[Token], index: int, out: list[str], state: _State) -> int:
         token = tokens[index]
         if token.text in _UNSUPPORTED_SYMBOLS:
-            raise YqlError(
-                f"{_UNSUPPORTED_SYMBOLS[token.text]} is not supported", line=token.line, hint=_HINT
-            )
+            raise _unsupported_symbol(token)
         if token.is_symbol("("):
             end = _closing(tokens, index)
             inner = tokens[index + 1 : end]
@@ -207,6 +211,10 @@ class Translator:
             return self._call(tokens, index, out, state)
         if upper == "WITHOUT":
             return self._without(tokens, index, out)
+        if upper == "UNION":  # YQL unites by column name (DuckDB: by position)
+            every = following is not None and following.is_word("ALL")
+            out.append("UNION ALL BY NAME" if every else "UNION BY NAME")
+            return index + (2 if every else 1)
         out.append(token.text)
         return index + 1
 
@@ -268,12 +276,13 @@ class Translator:
         type_tokens = [token for token in inner[split + 1 :] if not token.is_symbol("?")]
         type_name = " ".join(token.text for token in type_tokens).upper()
         if type_name not in TYPES:
+            shown = "".join(token.text for token in type_tokens)
             raise YqlError(
-                f"CAST to {type_name} is not supported (supported: "
+                f"CAST to {shown} is not supported (supported: "
                 f"{', '.join(sorted(name.title() for name in TYPES))})",
                 line=tokens[index].line,
             )
-        out.append(f"CAST({self._tokens(inner[:split], state)} AS {TYPES[type_name]})")
+        out.append(cast(self._tokens(inner[:split], state), type_name))
         return end + 1
 
     def _without(self, tokens: list[Token], index: int, out: list[str]) -> int:
@@ -311,11 +320,18 @@ class Translator:
         state.tables.append(path)
         return self._tables(path, token.line)
 
-    def _named(self, token: Token, state: _State, *, in_table_position: bool) -> str:
+    def _named(
+        self, token: Token, state: _State, *, in_table_position: bool, after_in: bool = False
+    ) -> str:
         named = self.named.get(token.value)
         if named is None:
             raise YqlError(f"{token.text} is used before it is defined", line=token.line)
+        for part in named.tokens:  # a lambda's own $parameters are not named expressions
+            if part.kind is Kind.SYMBOL and part.text in _UNSUPPORTED_SYMBOLS:
+                raise _unsupported_symbol(part)
         if not named.is_query:
+            if after_in:  # x IN $list: membership in the list's items
+                return f"(SELECT unnest({self._tokens(named.tokens, state)}))"
             return f"({self._tokens(named.tokens, state)})"
         body = named.tokens
         if body[0].is_symbol("("):
@@ -333,6 +349,12 @@ class Translator:
 class _State:
     tables: list[str] = field(default_factory=list[str])
     ctes: dict[str, str] = field(default_factory=dict[str, str])
+
+
+def _unsupported_symbol(token: Token) -> YqlError:
+    return YqlError(
+        f"{_UNSUPPORTED_SYMBOLS[token.text]} is not supported", line=token.line, hint=_HINT
+    )
 
 
 def _closing(tokens: Sequence[Token], opening: int) -> int:

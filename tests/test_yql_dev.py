@@ -1,0 +1,682 @@
+"""The dev YQL engine as a whole: scripts of several statements, what INSERT writes, what a bare
+SELECT returns, the table helpers through ``DevClient``, types on the way in and out, errors.
+
+Construct-by-construct conformance lives in test_yql_conformance.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_cli
+
+from ytflow.dev.client import DevClient
+from ytflow.errors import PathConflict, TableNotFound, YqlError
+from ytflow.yql import builders
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "yql.md"
+
+USERS = [
+    {"user_id": 1, "name": "Alice", "country": "NL"},
+    {"user_id": 2, "name": "Bob", "country": "DE"},
+    {"user_id": 3, "name": "Carol", "country": "NL"},
+    {"user_id": 4, "name": "Dave", "country": None},
+]
+ORDERS = [
+    {"order_id": 10, "user_id": 1, "amount": 5},
+    {"order_id": 11, "user_id": 1, "amount": 10},
+    {"order_id": 12, "user_id": 2, "amount": 7},
+    {"order_id": 13, "user_id": 9, "amount": 1},
+]
+
+
+@pytest.fixture
+def yt(tmp_path: Path) -> DevClient:
+    client = DevClient(tmp_path / ".dev")
+    client.write_table("//p/users", USERS)
+    client.write_table("//p/orders", ORDERS)
+    return client
+
+
+def rows_of(yt: DevClient, path: str) -> list[dict[str, Any]]:
+    return list(yt.read_table(path))
+
+
+def raw_lines(yt: DevClient, name: str) -> list[str]:
+    return (yt.dev_dir / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def multiset(rows: list[dict[str, Any]]) -> list[str]:
+    return sorted(json.dumps(row, sort_keys=True) for row in rows)
+
+
+# --- statements ----------------------------------------------------------------------------
+
+
+def test_statements_run_in_order_and_the_last_bare_select_is_returned(yt: DevClient) -> None:
+    rows = yt.run_yql(
+        "USE hahn;\n"
+        'PRAGMA yt.Pool = "research";\n'
+        "$buyers = SELECT DISTINCT user_id FROM `//p/orders`;\n"
+        "SELECT COUNT(*) AS n FROM `//p/users`;\n"
+        "INSERT INTO `//p/buyers` WITH TRUNCATE\n"
+        "SELECT u.name AS name FROM `//p/users` AS u WHERE u.user_id IN $buyers;\n"
+        "COMMIT;\n"
+        "SELECT name FROM `//p/buyers` ORDER BY name;\n"
+    )
+    assert rows == [{"name": "Alice"}, {"name": "Bob"}]
+
+
+def test_a_script_without_a_bare_select_returns_no_rows(yt: DevClient) -> None:
+    assert yt.run_yql("INSERT INTO `//p/copy` WITH TRUNCATE SELECT * FROM `//p/users`;") == []
+    assert rows_of(yt, "//p/copy") == USERS
+
+
+def test_select_returns_a_list_of_dicts(yt: DevClient) -> None:
+    rows = yt.run_yql("SELECT user_id, name, country FROM `//p/users` ORDER BY user_id;")
+    assert rows == USERS
+    assert all(type(row) is dict for row in rows)
+
+
+def test_a_result_column_may_share_the_row_alias_name(yt: DevClient) -> None:
+    # The engine once serialised rows through the alias "r", which a column "r" shadowed.
+    assert yt.run_yql("SELECT 1 AS r, 2 AS __ytflow_row;") == [{"r": 1, "__ytflow_row": 2}]
+
+
+def test_insert_with_truncate_replaces_and_plain_insert_appends(yt: DevClient) -> None:
+    yt.write_table("//p/out", [{"order_id": 99}])
+    yt.run_yql(
+        "INSERT INTO `//p/out` WITH TRUNCATE SELECT order_id FROM `//p/orders` "
+        "WHERE amount > 6 ORDER BY order_id;"
+    )
+    assert rows_of(yt, "//p/out") == [{"order_id": 11}, {"order_id": 12}]
+    yt.run_yql("INSERT INTO `//p/out` SELECT order_id FROM `//p/orders` WHERE order_id = 10;")
+    assert rows_of(yt, "//p/out") == [{"order_id": 11}, {"order_id": 12}, {"order_id": 10}]
+    assert yt.row_count("//p/out") == 3
+
+
+def test_insert_without_truncate_creates_a_missing_table(yt: DevClient) -> None:
+    yt.run_yql("INSERT INTO `//p/new` SELECT name FROM `//p/users` WHERE user_id = 2;")
+    assert rows_of(yt, "//p/new") == [{"name": "Bob"}]
+
+
+def test_an_empty_result_writes_an_empty_table(yt: DevClient) -> None:
+    yt.write_table("//p/out", [{"x": 1}, {"x": 2}])
+    yt.run_yql("INSERT INTO `//p/out` WITH TRUNCATE SELECT * FROM `//p/users` WHERE false;")
+    assert yt.exists("//p/out")
+    assert yt.row_count("//p/out") == 0
+    assert raw_lines(yt, "out") == []
+    yt.run_yql("INSERT INTO `//p/empty` SELECT * FROM `//p/users` WHERE user_id > 100;")
+    assert yt.exists("//p/empty")
+    assert rows_of(yt, "//p/empty") == []
+    # and an empty table can be read again
+    assert yt.run_yql("SELECT COUNT(*) AS n FROM `//p/empty`;") == [{"n": 0}]
+
+
+def test_a_table_read_twice_in_a_self_join_and_by_two_statements(yt: DevClient) -> None:
+    rows = yt.run_yql(
+        "INSERT INTO `//p/pairs` WITH TRUNCATE\n"
+        "SELECT a.name AS a, b.name AS b FROM `//p/users` AS a\n"
+        "JOIN `//p/users` AS b ON a.country == b.country WHERE a.user_id < b.user_id;\n"
+        "SELECT COUNT(*) AS n FROM `//p/users`;\n"
+    )
+    assert rows == [{"n": 4}]
+    assert rows_of(yt, "//p/pairs") == [{"a": "Alice", "b": "Carol"}]
+
+
+def test_an_insert_may_read_the_table_it_replaces(yt: DevClient) -> None:
+    yt.run_yql(
+        "INSERT INTO `//p/orders` WITH TRUNCATE SELECT * FROM `//p/orders` WHERE amount > 6;"
+    )
+    assert rows_of(yt, "//p/orders") == [ORDERS[1], ORDERS[2]]
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_known_pragmas_are_silent_and_unknown_ones_warn(yt: DevClient) -> None:
+    logger = logging.getLogger("ytflow.yql")
+    collect = _Collect()
+    logger.addHandler(collect)  # on the logger itself: a pipeline run may stop propagation
+    try:
+        yt.run_yql('PRAGMA yt.MaxRowWeight = "16M";\nPRAGMA yt.InferSchema;\nSELECT 1 AS x;')
+        assert collect.records == []
+        assert yt.run_yql("SELECT 1 AS x;\nPRAGMA Frobnicate;\nSELECT 2 AS x;") == [{"x": 2}]
+    finally:
+        logger.removeHandler(collect)
+    [record] = collect.records
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        "YQL line 2: PRAGMA Frobnicate is unknown to the dev engine and ignored"
+    )
+
+
+# --- types ---------------------------------------------------------------------------------
+
+TYPED_ROWS: list[dict[str, Any]] = [
+    {
+        "int": 2**62 + 1,
+        "negative": -(2**63),
+        "uint": 2**64 - 1,
+        "double": 0.1,
+        "bool": True,
+        "text": "naïve ☃",
+        "date": "2024-02-29",
+        "timestamp": "2024-01-15T10:00:00Z",
+        "uuid": "123e4567-e89b-12d3-a456-426614174000",
+        "mixed": 1,
+        "nested": {"a": [1, {"b": None}], "c": "d"},
+        "list": [1, 2],
+        "empty_list": [],
+        "null": None,
+        "missing_later": "here",
+    },
+    {
+        "int": 7,
+        "negative": 0,
+        "uint": 1,
+        "double": -2.5e-10,
+        "bool": False,
+        "text": "",
+        "date": "not a date",
+        "timestamp": "2024-01-16T10:00:00Z",
+        "uuid": "123e4567-e89b-12d3-a456-426614174001",
+        "mixed": "one",
+        "nested": [],
+        "list": [],
+        "empty_list": [],
+        "null": None,
+    },
+]
+
+
+def test_values_round_trip_through_insert_select_star(yt: DevClient) -> None:
+    yt.write_table("//p/typed", TYPED_ROWS)
+    yt.run_yql("INSERT INTO `//p/typed_copy` WITH TRUNCATE SELECT * FROM `//p/typed`;")
+    expected = [TYPED_ROWS[0], {**TYPED_ROWS[1], "missing_later": None}]
+    copied = rows_of(yt, "//p/typed_copy")
+    assert copied == expected
+    for row, want in zip(copied, expected, strict=True):
+        assert {key: type(value) for key, value in row.items()} == {
+            key: type(value) for key, value in want.items()
+        }
+    # full precision in the file itself, not only after parsing
+    first = raw_lines(yt, "typed_copy")[0]
+    assert '"int":4611686018427387905' in first
+    assert '"uint":18446744073709551615' in first
+    assert '"negative":-9223372036854775808' in first
+
+
+def test_bare_select_returns_the_same_values(yt: DevClient) -> None:
+    yt.write_table("//p/typed", TYPED_ROWS)
+    rows = yt.run_yql("SELECT * FROM `//p/typed`;")
+    assert rows == [TYPED_ROWS[0], {**TYPED_ROWS[1], "missing_later": None}]
+
+
+def test_a_null_column_is_written_as_an_explicit_null(yt: DevClient) -> None:
+    # YQL results are schemaful tables: every row has every column, NULL included.
+    yt.run_yql(
+        "INSERT INTO `//p/out` WITH TRUNCATE\n"
+        'SELECT user_id, IF(country == "NL", "dutch") AS tag FROM `//p/users` ORDER BY user_id;'
+    )
+    assert raw_lines(yt, "out") == [
+        '{"user_id":1,"tag":"dutch"}',
+        '{"user_id":2,"tag":null}',
+        '{"user_id":3,"tag":"dutch"}',
+        '{"user_id":4,"tag":null}',
+    ]
+
+
+def test_a_column_of_ints_and_doubles_is_read_as_double(yt: DevClient) -> None:
+    yt.write_table("//p/scores", [{"score": 1}, {"score": 2.5}])
+    yt.run_yql("INSERT INTO `//p/out` WITH TRUNCATE SELECT * FROM `//p/scores`;")
+    assert raw_lines(yt, "out") == ['{"score":1.0}', '{"score":2.5}']
+
+
+def test_column_types_come_from_the_whole_table(yt: DevClient) -> None:
+    # a string in the last of many int rows: the column is mixed, not silently all strings
+    rows = [{"v": index} for index in range(5000)] + [{"v": "last"}]
+    yt.write_table("//p/long", rows)
+    result = yt.run_yql("SELECT v FROM `//p/long` WHERE v IS NOT NULL;")
+    assert multiset(result) == multiset(rows)
+    assert {"v": "last"} in result
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+# One example per helper: the keyword arguments and the exact text dry_run returns.
+# docs/yql.md shows the same calls and texts (checked below).
+SHOP = "//tmp/shop"
+HELPER_EXAMPLES: dict[str, tuple[dict[str, Any], str]] = {
+    "join_tables": (
+        {
+            "left_table": f"{SHOP}/orders",
+            "right_table": f"{SHOP}/users",
+            "output_table": f"{SHOP}/orders_named",
+            "on": "user_id",
+            "how": "left",
+            "select_columns": ["a.order_id", "a.amount", "b.name"],
+        },
+        'PRAGMA yt.MaxRowWeight = "128M";\n'
+        "INSERT INTO `//tmp/shop/orders_named` WITH TRUNCATE\n"
+        "SELECT a.`order_id` AS `order_id`, a.`amount` AS `amount`, b.`name` AS `name`\n"
+        "FROM `//tmp/shop/orders` AS a\n"
+        "LEFT JOIN `//tmp/shop/users` AS b\n"
+        "ON a.`user_id` = b.`user_id`;\n",
+    ),
+    "filter_table": (
+        {
+            "input_table": f"{SHOP}/orders",
+            "output_table": f"{SHOP}/big_orders",
+            "condition": "amount >= 10",
+        },
+        'PRAGMA yt.MaxRowWeight = "128M";\n'
+        "INSERT INTO `//tmp/shop/big_orders` WITH TRUNCATE\n"
+        "SELECT *\n"
+        "FROM `//tmp/shop/orders`\n"
+        "WHERE amount >= 10;\n",
+    ),
+    "select_columns": (
+        {
+            "input_table": f"{SHOP}/users",
+            "output_table": f"{SHOP}/user_names",
+            "columns": {"user": "name", "user_id": "user_id"},
+        },
+        'PRAGMA yt.MaxRowWeight = "128M";\n'
+        "INSERT INTO `//tmp/shop/user_names` WITH TRUNCATE\n"
+        "SELECT `name` AS `user`, `user_id`\n"
+        "FROM `//tmp/shop/users`;\n",
+    ),
+    "group_by_aggregate": (
+        {
+            "input_table": f"{SHOP}/orders",
+            "output_table": f"{SHOP}/user_totals",
+            "group_by": "user_id",
+            "aggregations": {"orders": ("count", "*"), "total": ("sum", "amount")},
+        },
+        'PRAGMA yt.MaxRowWeight = "128M";\n'
+        "INSERT INTO `//tmp/shop/user_totals` WITH TRUNCATE\n"
+        "SELECT `user_id`, COUNT(*) AS `orders`, SUM(`amount`) AS `total`\n"
+        "FROM `//tmp/shop/orders`\n"
+        "GROUP BY `user_id`;\n",
+    ),
+    "union_tables": (
+        {
+            "input_tables": [f"{SHOP}/orders", f"{SHOP}/late_orders"],
+            "output_table": f"{SHOP}/all_orders",
+        },
+        'PRAGMA yt.MaxRowWeight = "128M";\n'
+        "INSERT INTO `//tmp/shop/all_orders` WITH TRUNCATE\n"
+        "SELECT *\n"
+        "FROM `//tmp/shop/orders`\n"
+        "UNION ALL\n"
+        "SELECT *\n"
+        "FROM `//tmp/shop/late_orders`;\n",
+    ),
+    "distinct": (
+        {
+            "input_table": f"{SHOP}/users",
+            "output_table": f"{SHOP}/countries",
+            "columns": ["country"],
+        },
+        'PRAGMA yt.MaxRowWeight = "128M";\n'
+        "INSERT INTO `//tmp/shop/countries` WITH TRUNCATE\n"
+        "SELECT DISTINCT `country`\n"
+        "FROM `//tmp/shop/users`;\n",
+    ),
+    "sort_table": (
+        {
+            "input_table": f"{SHOP}/orders",
+            "output_table": f"{SHOP}/orders_by_amount",
+            "order_by": "amount",
+            "descending": True,
+        },
+        'PRAGMA yt.MaxRowWeight = "128M";\n'
+        "INSERT INTO `//tmp/shop/orders_by_amount` WITH TRUNCATE\n"
+        "SELECT *\n"
+        "FROM `//tmp/shop/orders`\n"
+        "ORDER BY `amount` DESC;\n",
+    ),
+    "limit_table": (
+        {
+            "input_table": f"{SHOP}/orders",
+            "output_table": f"{SHOP}/top_orders",
+            "limit": 2,
+            "order_by": "amount",
+            "descending": True,
+        },
+        'PRAGMA yt.MaxRowWeight = "128M";\n'
+        "INSERT INTO `//tmp/shop/top_orders` WITH TRUNCATE\n"
+        "SELECT *\n"
+        "FROM `//tmp/shop/orders`\n"
+        "ORDER BY `amount` DESC\n"
+        "LIMIT 2;\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("helper", sorted(HELPER_EXAMPLES))
+def test_helper_dry_run_returns_the_text_and_runs_nothing(helper: str, yt: DevClient) -> None:
+    kwargs, text = HELPER_EXAMPLES[helper]
+    assert getattr(yt, helper)(**kwargs, dry_run=True) == text
+    assert getattr(builders, helper)(**kwargs) == text
+    assert not yt.exists(kwargs["output_table"])
+
+
+@pytest.mark.parametrize("helper", sorted(HELPER_EXAMPLES))
+def test_helper_example_is_in_the_doc(helper: str) -> None:
+    kwargs, text = HELPER_EXAMPLES[helper]
+    doc = DOC.read_text(encoding="utf-8")
+    assert f"```yql\n{text}```" in doc, f"docs/yql.md lacks the dry_run text of {helper}"
+    assert f"yt.{helper}(" in doc
+    for value in kwargs.values():
+        shown = value if isinstance(value, str) else json.dumps(value)
+        if isinstance(value, str):
+            assert f'"{shown}"' in doc, (helper, shown)
+
+
+def test_every_client_helper_has_an_example() -> None:
+    helpers = {
+        name
+        for name in dir(DevClient)
+        if not name.startswith("_") and name in dir(builders) and callable(getattr(builders, name))
+    }
+    assert helpers == set(HELPER_EXAMPLES)
+
+
+def test_join_tables_left(yt: DevClient) -> None:
+    count = yt.join_tables(
+        left_table="//p/orders",
+        right_table="//p/users",
+        output_table="//p/joined",
+        on="user_id",
+        how="left",
+        select_columns=["a.order_id", "b.name"],
+    )
+    assert count == 4
+    assert multiset(rows_of(yt, "//p/joined")) == multiset(
+        [
+            {"order_id": 10, "name": "Alice"},
+            {"order_id": 11, "name": "Alice"},
+            {"order_id": 12, "name": "Bob"},
+            {"order_id": 13, "name": None},
+        ]
+    )
+
+
+def test_join_tables_inner_with_renames_and_a_key_mapping(yt: DevClient) -> None:
+    yt.write_table("//p/people", [{"id": 1, "name": "Alice"}, {"id": 2, "name": "Bob"}])
+    count = yt.join_tables(
+        left_table="//p/orders",
+        right_table="//p/people",
+        output_table="//p/joined",
+        on={"left": "user_id", "right": "id"},
+        select_columns={"order": "a.order_id", "who": "b.name"},
+    )
+    assert count == 3
+    assert multiset(rows_of(yt, "//p/joined")) == multiset(
+        [
+            {"order": 10, "who": "Alice"},
+            {"order": 11, "who": "Alice"},
+            {"order": 12, "who": "Bob"},
+        ]
+    )
+
+
+def test_join_tables_full(yt: DevClient) -> None:
+    yt.join_tables(
+        left_table="//p/orders",
+        right_table="//p/users",
+        output_table="//p/joined",
+        on="user_id",
+        how="full",
+        select_columns={"order_id": "a.order_id", "name": "b.name"},
+    )
+    assert multiset(rows_of(yt, "//p/joined")) == multiset(
+        [
+            {"order_id": 10, "name": "Alice"},
+            {"order_id": 11, "name": "Alice"},
+            {"order_id": 12, "name": "Bob"},
+            {"order_id": 13, "name": None},
+            {"order_id": None, "name": "Carol"},
+            {"order_id": None, "name": "Dave"},
+        ]
+    )
+
+
+def test_filter_table_keeps_order_and_can_append(yt: DevClient) -> None:
+    count = yt.filter_table(
+        input_table="//p/orders",
+        output_table="//p/big",
+        condition='amount >= 7 AND String::StartsWith(CAST(order_id AS String), "1")',
+        columns=["order_id"],
+    )
+    assert count == 2
+    assert rows_of(yt, "//p/big") == [{"order_id": 11}, {"order_id": 12}]
+    count = yt.filter_table(
+        input_table="//p/orders",
+        output_table="//p/big",
+        condition="amount < 2",
+        columns=["order_id"],
+        append=True,
+    )
+    assert count == 3
+    assert rows_of(yt, "//p/big") == [{"order_id": 11}, {"order_id": 12}, {"order_id": 13}]
+
+
+def test_select_columns_keeps_and_renames(yt: DevClient) -> None:
+    assert yt.select_columns(input_table="//p/users", output_table="//p/a", columns=["name"]) == 4
+    assert rows_of(yt, "//p/a") == [{"name": user["name"]} for user in USERS]
+    yt.select_columns(
+        input_table="//p/users", output_table="//p/b", columns={"who": "name", "user_id": "user_id"}
+    )
+    assert rows_of(yt, "//p/b") == [
+        {"who": user["name"], "user_id": user["user_id"]} for user in USERS
+    ]
+
+
+def test_group_by_aggregate_every_function(yt: DevClient) -> None:
+    count = yt.group_by_aggregate(
+        input_table="//p/orders",
+        output_table="//p/totals",
+        group_by="user_id",
+        aggregations={
+            "n": ("count", "*"),
+            "total": ("sum", "amount"),
+            "mean": ("avg", "amount"),
+            "low": ("min", "amount"),
+            "high": ("max", "amount"),
+            "kinds": ("count_distinct", "amount"),
+        },
+    )
+    assert count == 3
+    assert multiset(rows_of(yt, "//p/totals")) == multiset(
+        [
+            {"user_id": 1, "n": 2, "total": 15, "mean": 7.5, "low": 5, "high": 10, "kinds": 2},
+            {"user_id": 2, "n": 1, "total": 7, "mean": 7.0, "low": 7, "high": 7, "kinds": 1},
+            {"user_id": 9, "n": 1, "total": 1, "mean": 1.0, "low": 1, "high": 1, "kinds": 1},
+        ]
+    )
+
+
+def test_union_tables_matches_columns_by_name(yt: DevClient) -> None:
+    # The same columns in another order: a positional UNION ALL would put amounts in order_id.
+    yt.write_table("//p/late", [{"amount": 3, "user_id": 2, "order_id": 14}])
+    count = yt.union_tables(input_tables=["//p/orders", "//p/late"], output_table="//p/all")
+    assert count == 5
+    assert multiset(rows_of(yt, "//p/all")) == multiset(
+        [*ORDERS, {"order_id": 14, "user_id": 2, "amount": 3}]
+    )
+
+
+def test_union_tables_fills_a_missing_column_with_null(yt: DevClient) -> None:
+    yt.write_table("//p/late", [{"order_id": 14, "user_id": 2, "amount": 3, "note": "late"}])
+    yt.union_tables(input_tables=["//p/orders", "//p/late", "//p/late"], output_table="//p/all")
+    assert multiset(rows_of(yt, "//p/all")) == multiset(
+        [{**order, "note": None} for order in ORDERS]
+        + [{"order_id": 14, "user_id": 2, "amount": 3, "note": "late"}] * 2
+    )
+
+
+def test_distinct_of_columns_and_of_whole_rows(yt: DevClient) -> None:
+    assert yt.distinct(input_table="//p/users", output_table="//p/c", columns=["country"]) == 3
+    assert multiset(rows_of(yt, "//p/c")) == multiset(
+        [{"country": "NL"}, {"country": "DE"}, {"country": None}]
+    )
+    yt.write_table("//p/dups", [{"a": 1, "b": "x"}, {"a": 1, "b": "x"}, {"a": 1, "b": "y"}])
+    assert yt.distinct(input_table="//p/dups", output_table="//p/d") == 2
+    assert multiset(rows_of(yt, "//p/d")) == multiset([{"a": 1, "b": "x"}, {"a": 1, "b": "y"}])
+
+
+def test_sort_table_puts_null_first_ascending_and_last_descending(yt: DevClient) -> None:
+    assert (
+        yt.sort_table(input_table="//p/users", output_table="//p/s", order_by=["country", "name"])
+        == 4
+    )
+    assert [row["name"] for row in rows_of(yt, "//p/s")] == ["Dave", "Bob", "Alice", "Carol"]
+    yt.sort_table(
+        input_table="//p/users",
+        output_table="//p/s",
+        order_by=["country", "name"],
+        descending=True,
+    )
+    assert [row["name"] for row in rows_of(yt, "//p/s")] == ["Carol", "Alice", "Bob", "Dave"]
+
+
+def test_limit_table_with_and_without_order(yt: DevClient) -> None:
+    count = yt.limit_table(
+        input_table="//p/orders",
+        output_table="//p/top",
+        limit=2,
+        order_by="amount",
+        descending=True,
+    )
+    assert count == 2
+    assert rows_of(yt, "//p/top") == [ORDERS[1], ORDERS[2]]
+    assert yt.limit_table(input_table="//p/orders", output_table="//p/any", limit=1) == 1
+    assert rows_of(yt, "//p/any")[0] in ORDERS
+    assert yt.limit_table(input_table="//p/orders", output_table="//p/none", limit=0) == 0
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def test_a_missing_table_names_the_path_and_the_line(yt: DevClient) -> None:
+    with pytest.raises(TableNotFound) as caught:
+        yt.run_yql("SELECT 1 AS x;\nSELECT * FROM `//p/nope`;")
+    assert "//p/nope" in str(caught.value)
+    assert "YQL line 2 reads it" in str(caught.value)
+
+
+def test_a_failure_in_duckdb_names_the_statement_line_and_shows_the_translation(
+    yt: DevClient,
+) -> None:
+    with pytest.raises(YqlError) as caught:
+        yt.run_yql("SELECT 1 AS x;\n\nSELECT no_such_column\nFROM `//p/users`;")
+    message = str(caught.value)
+    assert caught.value.line == 3
+    assert message.startswith("YQL line 3: the query failed in DuckDB: ")
+    assert "no_such_column" in message
+    assert "dev translated it to: " in message
+
+
+def test_an_unsupported_construct_is_refused_before_any_statement_runs(yt: DevClient) -> None:
+    yt.write_table("//p/out", [{"kept": True}])
+    with pytest.raises(YqlError) as caught:
+        yt.run_yql(
+            "INSERT INTO `//p/out` WITH TRUNCATE SELECT * FROM `//p/users`;\n"
+            "COMMIT;\n"
+            "SELECT * FROM `//p/users` FLATTEN BY country;\n"
+        )
+    assert caught.value.line == 3
+    assert "FLATTEN BY" in str(caught.value)
+    assert rows_of(yt, "//p/out") == [{"kept": True}]
+
+
+@pytest.mark.parametrize(
+    ("query", "line", "fragment"),
+    [
+        ("SELECT 1;\nSELECT 'unclosed;", 2, "'-quoted string is never closed"),
+        ("SELECT 1;\n/* never closed", 2, "/* comment is never closed"),
+        ("SELECT 1;\n\nSELECT (1;", 3, "unbalanced parentheses"),
+        ("SELECT 1;\nINSERT INTO out SELECT 1;", 2, "backquoted table path"),
+        ("SELECT 1;\nHELLO;", 2, "unexpected 'HELLO' at the start of a statement"),
+        ("SELECT 1;\nSELECT CAST(1 AS);", 2, "expected CAST(value AS Type)"),
+        ("SELECT 1;\nSELECT IF(1);", 2, "IF() takes 2 or 3 argument(s), got 1"),
+        ("SELECT 1;\nSELECT 1 # 2;", 2, "unexpected character '#'"),
+    ],
+)
+def test_malformed_queries_name_their_line(
+    yt: DevClient, query: str, line: int, fragment: str
+) -> None:
+    with pytest.raises(YqlError) as caught:
+        yt.run_yql(query)
+    assert caught.value.line == line
+    assert fragment in str(caught.value)
+
+
+def test_an_insert_into_a_conflicting_base_name_is_refused(yt: DevClient) -> None:
+    with pytest.raises(PathConflict):
+        yt.run_yql("INSERT INTO `//other/users` SELECT * FROM `//p/orders`;")
+    assert rows_of(yt, "//p/users") == USERS
+
+
+# --- the example -----------------------------------------------------------------------------
+
+
+def test_example_03_yql_unordered_outputs(tmp_path: Path) -> None:
+    """The tables whose row order no query fixes (test_examples.py checks the ordered ones)."""
+    example = tmp_path / "03_yql"
+    shutil.copytree(ROOT / "examples" / "03_yql", example, ignore=shutil.ignore_patterns(".dev"))
+    result = run_cli("run", example)
+    assert result.returncode == 0, result.stderr
+    client = DevClient(example / ".dev")
+    folder = "//tmp/yql_example"
+    expected: dict[str, list[dict[str, Any]]] = {
+        "all_orders": [
+            {"order_id": 101, "user_id": 1, "amount": 30, "day": "2024-01-05"},
+            {"order_id": 102, "user_id": 2, "amount": 12, "day": "2024-01-06"},
+            {"order_id": 103, "user_id": 1, "amount": 5, "day": "2024-01-07"},
+            {"order_id": 104, "user_id": 3, "amount": 50, "day": "2024-02-01"},
+            {"order_id": 105, "user_id": 4, "amount": 8, "day": "2024-02-02"},
+        ],
+        "orders_named": [
+            {"order_id": 101, "amount": 30, "name": "Alice"},
+            {"order_id": 102, "amount": 12, "name": "Bob"},
+            {"order_id": 103, "amount": 5, "name": "Alice"},
+            {"order_id": 104, "amount": 50, "name": "Carol"},
+            {"order_id": 105, "amount": 8, "name": None},
+        ],
+        "user_totals": [
+            {"user_id": 1, "orders": 2, "total": 35},
+            {"user_id": 2, "orders": 1, "total": 12},
+            {"user_id": 3, "orders": 1, "total": 50},
+            {"user_id": 4, "orders": 1, "total": 8},
+        ],
+        "countries": [{"country": "NL"}, {"country": "DE"}],
+        "report": [
+            {"name": "Alice", "total": 35, "orders": 2},
+            {"name": "Bob", "total": 12, "orders": 1},
+            {"name": "Carol", "total": 50, "orders": 1},
+            {"name": "user 4", "total": 8, "orders": 1},
+        ],
+    }
+    for name, rows in expected.items():
+        assert multiset(rows_of(client, f"{folder}/{name}")) == multiset(rows), name
+    # the appending INSERT of the script added its row after the replacing one's
+    assert rows_of(client, f"{folder}/report")[-1]["name"] == "user 4"
+    log = (example / ".dev" / "operation.log").read_text(encoding="utf-8")
+    assert re.search(r"join_tables runs:\s+PRAGMA yt\.MaxRowWeight", log)
