@@ -191,12 +191,12 @@ MODULE_FUNCTIONS.update(
         ("YSON", "CONVERTTOSTRING"): ((1,), _convert(None, as_text=True)),
         ("YSON", "CONVERTTOINT64"): ((1,), _convert("BIGINT")),
         ("YSON", "CONVERTTOUINT64"): ((1,), _convert("UBIGINT")),
-        ("YSON", "CONVERTTODOUBLE"): ((1,), _convert("DOUBLE")),
+        ("YSON", "ConvertToDouble"): ((1,), _convert("DOUBLE")),
         ("YSON", "CONVERTTOBOOL"): ((1,), _convert("BOOLEAN")),
         ("YSON", "CONVERTTOLIST"): ((1,), _convert("JSON[]")),
         ("YSON", "CONVERTTOSTRINGLIST"): ((1,), _convert("VARCHAR[]")),
         ("YSON", "CONVERTTOINT64LIST"): ((1,), _convert("BIGINT[]")),
-        ("YSON", "CONVERTTODOUBLELIST"): ((1,), _convert("DOUBLE[]")),
+        ("YSON", "ConvertToDoubleList"): ((1,), _convert("DOUBLE[]")),
         ("YSON", "LOOKUP"): ((2,), _lookup(None)),
         ("YSON", "LOOKUPSTRING"): ((2,), _lookup(None, as_text=True)),
         ("YSON", "LOOKUPINT64"): ((2,), _lookup("BIGINT")),
@@ -206,6 +206,12 @@ MODULE_FUNCTIONS.update(
         ("YSON", "FROM"): ((1,), lambda a: _json(a[0])),
     }
 )
+
+# Lookups are case-insensitive, as YQL's are: keys are normalised to upper case.
+MODULE_FUNCTIONS = {
+    (module.upper(), function.upper()): spec
+    for (module, function), spec in MODULE_FUNCTIONS.items()
+}
 
 # Curried calls, Module::Function(config)(value): (module, function) -> builder(config, value).
 CURRIED_FUNCTIONS: dict[tuple[str, str], Callable[[Args, Args], str]] = {

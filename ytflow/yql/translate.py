@@ -23,6 +23,7 @@ from ytflow.yql.functions import (
     TYPES,
     cast,
 )
+from ytflow.yql.rewrite import closing, inline_group_aliases, split_arguments
 from ytflow.yql.script import table_path
 from ytflow.yql.tokens import Kind, Token
 
@@ -85,7 +86,6 @@ _KEYWORDS = {
     "ESCAPE",
     "ILIKE",
 }
-_CLAUSE_END = ("HAVING", "ORDER", "LIMIT", "WINDOW", "UNION", "INTERSECT", "EXCEPT", "OFFSET")
 _HINT = "dev runs a subset of YQL on DuckDB (see docs/yql.md); rewrite it, or run it in prod"
 
 
@@ -135,7 +135,7 @@ class Translator:
 
     def _scope(self, tokens: list[Token], state: _State) -> str:
         """One SELECT scope: resolve ``GROUP BY expr AS key`` aliases, then translate."""
-        return self._tokens(_inline_group_aliases(tokens), state)
+        return self._tokens(inline_group_aliases(tokens), state)
 
     def _tokens(self, tokens: list[Token], state: _State) -> str:
         out: list[str] = []
@@ -185,7 +185,7 @@ class Translator:
         if token.text in _UNSUPPORTED_SYMBOLS:
             raise _unsupported_symbol(token)
         if token.is_symbol("("):
-            end = _closing(tokens, index)
+            end = closing(tokens, index)
             inner = tokens[index + 1 : end]
             if inner and inner[0].is_word("SELECT"):
                 out.append(f"({self._scope(inner, state)})")
@@ -220,7 +220,7 @@ class Translator:
 
     def _call(self, tokens: list[Token], index: int, out: list[str], state: _State) -> int:
         token = tokens[index]
-        end = _closing(tokens, index + 1)
+        end = closing(tokens, index + 1)
         name = token.text.upper()
         inner = tokens[index + 2 : end]
         if name in SPECIAL_BUILTINS:
@@ -247,14 +247,14 @@ class Translator:
         shown = f"{module.text}::{function.text}"
         if index + 3 >= len(tokens) or not tokens[index + 3].is_symbol("("):
             raise YqlError(f"{shown} must be called", line=module.line)
-        end = _closing(tokens, index + 3)
+        end = closing(tokens, index + 3)
         inner = tokens[index + 4 : end]
         if key in CURRIED_FUNCTIONS:
             if end + 1 >= len(tokens) or not tokens[end + 1].is_symbol("("):
                 raise YqlError(
                     f"{shown}(...) must be applied: {shown}(...)(value)", line=module.line
                 )
-            second_end = _closing(tokens, end + 1)
+            second_end = closing(tokens, end + 1)
             config = self._arguments(inner, (1,), function, state)
             value = self._arguments(tokens[end + 2 : second_end], (1,), function, state)
             out.append(CURRIED_FUNCTIONS[key](config, value))
@@ -268,7 +268,7 @@ class Translator:
         return end + 1
 
     def _cast(self, tokens: list[Token], index: int, out: list[str], state: _State) -> int:
-        end = _closing(tokens, index + 1)
+        end = closing(tokens, index + 1)
         inner = tokens[index + 2 : end]
         split = max((at for at, token in enumerate(inner) if token.is_word("AS")), default=-1)
         if split < 1 or split + 1 >= len(inner):
@@ -306,7 +306,7 @@ class Translator:
         *,
         shown: str | None = None,
     ) -> list[str]:
-        groups = _split_arguments(inner)
+        groups = split_arguments(inner)
         if len(groups) not in counts:
             expected = " or ".join(str(count) for count in counts)
             raise YqlError(
@@ -335,7 +335,7 @@ class Translator:
             return f"({self._tokens(named.tokens, state)})"
         body = named.tokens
         if body[0].is_symbol("("):
-            body = body[1 : _closing(body, 0)]
+            body = body[1 : closing(body, 0)]
         if token.value not in state.ctes:
             state.ctes[token.value] = ""  # reserve the slot: dependencies come first
             sql = self._scope(body, state)
@@ -357,113 +357,8 @@ def _unsupported_symbol(token: Token) -> YqlError:
     )
 
 
-def _closing(tokens: Sequence[Token], opening: int) -> int:
-    depth = 0
-    for position in range(opening, len(tokens)):
-        if tokens[position].is_symbol("(", "[", "{"):
-            depth += 1
-        elif tokens[position].is_symbol(")", "]", "}"):
-            depth -= 1
-            if depth == 0:
-                return position
-    raise YqlError("unbalanced parentheses", line=tokens[opening].line)
-
-
-def _split_arguments(tokens: Sequence[Token]) -> list[list[Token]]:
-    if not tokens:
-        return []
-    groups: list[list[Token]] = [[]]
-    depth = 0
-    for token in tokens:
-        if token.is_symbol("(", "[", "{"):
-            depth += 1
-        elif token.is_symbol(")", "]", "}"):
-            depth -= 1
-        if token.is_symbol(",") and depth == 0:
-            groups.append([])
-            continue
-        groups[-1].append(token)
-    return groups
-
-
 def _followed_by_over(tokens: Sequence[Token], end: int) -> bool:
     return end + 1 < len(tokens) and tokens[end + 1].is_word("OVER")
-
-
-def _inline_group_aliases(tokens: list[Token]) -> list[Token]:
-    """``GROUP BY expr AS key``: group by ``expr`` and read ``key`` as ``expr`` elsewhere."""
-    start = _top_level_group_by(tokens)
-    if start is None:
-        return tokens
-    end = start
-    depth = 0
-    while end < len(tokens):
-        token = tokens[end]
-        depth += token.is_symbol("(", "[") - token.is_symbol(")", "]")
-        if depth == 0 and (token.is_word(*_CLAUSE_END) or token.is_symbol(";")):
-            break
-        end += 1
-    items = _split_arguments(tokens[start:end])
-    aliases: dict[str, list[Token]] = {}
-    kept: list[list[Token]] = []
-    for item in items:
-        if len(item) >= 3 and item[-2].is_word("AS") and item[-1].kind in (Kind.WORD, Kind.QUOTED):
-            aliases[item[-1].value] = item[:-2]
-            kept.append(item[:-2])
-        else:
-            kept.append(item)
-    if not aliases:
-        return tokens
-    comma = Token(Kind.SYMBOL, ",", ",", tokens[start].line)
-    group_by: list[Token] = []
-    for position, item in enumerate(kept):
-        group_by.extend(([comma] if position else []) + item)
-    head = _replace_aliases(tokens[:start], aliases, select_list=True)
-    tail = _replace_aliases(tokens[end:], aliases, select_list=False)
-    return head + group_by + tail
-
-
-def _top_level_group_by(tokens: list[Token]) -> int | None:
-    depth = 0
-    for position, token in enumerate(tokens):
-        depth += token.is_symbol("(", "[") - token.is_symbol(")", "]")
-        if (
-            depth == 0
-            and token.is_word("GROUP")
-            and position + 1 < len(tokens)
-            and tokens[position + 1].is_word("BY")
-        ):
-            return position + 2
-    return None
-
-
-def _replace_aliases(
-    tokens: list[Token], aliases: dict[str, list[Token]], *, select_list: bool
-) -> list[Token]:
-    result: list[Token] = []
-    for position, token in enumerate(tokens):
-        expression = aliases.get(token.value) if token.kind in (Kind.WORD, Kind.QUOTED) else None
-        before = tokens[position - 1] if position else None
-        after = tokens[position + 1] if position + 1 < len(tokens) else None
-        qualified = (before is not None and (before.is_symbol(".") or before.is_word("AS"))) or (
-            after is not None and after.is_symbol(".", "(")
-        )
-        if expression is None or qualified:
-            result.append(token)
-            continue
-        line = token.line
-        wrapped = [
-            Token(Kind.SYMBOL, "(", "(", line),
-            *expression,
-            Token(Kind.SYMBOL, ")", ")", line),
-        ]
-        alone = (
-            before is None or before.is_symbol(",") or before.is_word("SELECT", "DISTINCT")
-        ) and (after is None or after.is_symbol(",") or after.is_word("FROM"))
-        if select_list and alone:
-            wrapped += [Token(Kind.WORD, "AS", "AS", line), token]
-        result.extend(wrapped)
-    return result
 
 
 def _identifier(name: str) -> str:
