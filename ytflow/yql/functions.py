@@ -208,10 +208,10 @@ MODULE_FUNCTIONS.update(
 )
 
 # Lookups are case-insensitive, as YQL's are: keys are normalised to upper case.
-MODULE_FUNCTIONS = {
-    (module.upper(), function.upper()): spec
-    for (module, function), spec in MODULE_FUNCTIONS.items()
-}
+for _module, _function in list(MODULE_FUNCTIONS):
+    MODULE_FUNCTIONS[_module.upper(), _function.upper()] = MODULE_FUNCTIONS.pop(
+        (_module, _function)
+    )
 
 # Curried calls, Module::Function(config)(value): (module, function) -> builder(config, value).
 CURRIED_FUNCTIONS: dict[tuple[str, str], Callable[[Args, Args], str]] = {
