@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ytflow.bundle import Bundle, build_bundle
 from ytflow.client.base import Mode, Row, YtClient
-from ytflow.dev.operations import DevOperations
 from ytflow.dev.table_store import DevTableStore
-from ytflow.dev.vanilla import run_vanilla
 from ytflow.errors import UsageError
 from ytflow.ops import (
     MapOperation,
@@ -22,6 +20,10 @@ from ytflow.ops import (
     SortOperation,
     VanillaOperation,
 )
+
+if TYPE_CHECKING:
+    from ytflow.bundle import Bundle
+    from ytflow.dev.operations import DevOperations
 
 
 class DevClient(YtClient):
@@ -50,9 +52,15 @@ class DevClient(YtClient):
         self._upload_paths = tuple(upload_paths)
         self._job_secrets = dict(job_secrets or {})
         self._bundle: Bundle | None = None
-        self.operations = DevOperations(
+
+    @cached_property
+    def operations(self) -> DevOperations:
+        """The job machinery, imported on first use: pipelines without operations skip it."""
+        from ytflow.dev.operations import DevOperations  # noqa: PLC0415 - start-up time
+
+        return DevOperations(
             store=self.tables,
-            dev_dir=dev_dir,
+            dev_dir=self.dev_dir,
             bundle=self.bundle,
             job_env=self.job_env,
             mask=self.mask,
@@ -90,6 +98,8 @@ class DevClient(YtClient):
                 hint="create it as DevClient(dev_dir, root=pipeline_folder)",
             )
         if self._bundle is None:
+            from ytflow.bundle import build_bundle  # noqa: PLC0415 - start-up time
+
             self._bundle = build_bundle(
                 self.root,
                 output_dir=self.dev_dir / ".bundle",
@@ -125,6 +135,8 @@ class DevClient(YtClient):
         if isinstance(spec, SortOperation):
             return self.operations.sort(spec)
         assert isinstance(spec, VanillaOperation)
+        from ytflow.dev.vanilla import run_vanilla  # noqa: PLC0415 - start-up time
+
         self.operations.note_image(spec.resources)
         return run_vanilla(
             spec,
