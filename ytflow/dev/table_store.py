@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ytflow.dev.files import (
     atomic_replace,
@@ -209,7 +209,24 @@ class DevTableStore:
         return located
 
     def _append(self, table: _Located, rows: Iterable[Mapping[str, Any]]) -> int:
-        """Append in place; a journal in the metadata lets any failure roll back to the old end."""
+        """Append encoded rows in place (see ``_journaled_append``)."""
+        return self._journaled_append(
+            table, lambda handle: write_rows(handle, rows, table=table.path)
+        )
+
+    def _append_files(self, table: _Located, parts: Sequence[Path], rows: int) -> None:
+        """Append job output files in place (see ``_journaled_append``)."""
+
+        def copy(handle: BinaryIO) -> int:
+            concatenate(parts, handle)
+            return rows
+
+        self._journaled_append(table, copy)
+
+    def _journaled_append(self, table: _Located, write: Callable[[BinaryIO], int]) -> int:
+        """Append what ``write`` writes; a journal in the metadata (the old length) lets any
+        failure, even a crash, roll the file back so no partial row is ever visible.
+        """
         existing = self._count(table)
         meta = table.meta or TableMeta(path=table.path)
         original_size = table.file.stat().st_size
@@ -219,7 +236,7 @@ class DevTableStore:
             with table.file.open("ab", buffering=1 << 20) as handle:
                 if not ends_with_newline(table.file):
                     handle.write(b"\n")
-                count = write_rows(handle, rows, table=table.path)
+                count = write(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
         except BaseException:
@@ -229,27 +246,6 @@ class DevTableStore:
         meta.sorted_by = None  # appended rows carry no sort guarantee
         self._save_counted(table, meta, existing + count)
         return count
-
-    def _append_files(self, table: _Located, parts: Sequence[Path], rows: int) -> None:
-        """Append part files in place, journaled like ``_append``."""
-        existing = self._count(table)
-        meta = table.meta or TableMeta(path=table.path)
-        original_size = table.file.stat().st_size
-        meta.append_from = original_size
-        self.meta.save(table.name, meta)
-        try:
-            with table.file.open("ab", buffering=1 << 20) as handle:
-                if not ends_with_newline(table.file):
-                    handle.write(b"\n")
-                concatenate(parts, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-        except BaseException:
-            self._undo_interrupted_append(table, original_size)
-            raise
-        meta.append_from = None
-        meta.sorted_by = None
-        self._save_counted(table, meta, existing + rows)
 
     def _undo_interrupted_append(self, table: _Located, original_size: int) -> None:
         if table.file.exists() and table.file.stat().st_size > original_size:
