@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dev_table_helpers import DATA
+
+from ytflow.dev.client import DevClient
 
 PIPELINE_PY = 'from ytflow import Pipeline\n\nif __name__ == "__main__":\n    Pipeline.main()\n'
 
@@ -157,3 +160,28 @@ def isolated_imports() -> Iterator[None]:
     for name in set(sys.modules) - saved_modules:
         if name.startswith(("_ytflow_stage_", "stages")):
             del sys.modules[name]
+
+
+# --- the dev table store (``test_dev_tables_*.py``) ------------------------------------------
+
+
+@pytest.fixture
+def dev_dir(tmp_path: Path) -> Path:
+    return tmp_path / ".dev"
+
+
+@pytest.fixture
+def client(dev_dir: Path) -> DevClient:
+    return DevClient(dev_dir)
+
+
+@pytest.fixture
+def data_file(dev_dir: Path) -> Path:
+    return dev_dir / "data.jsonl"
+
+
+@pytest.fixture
+def seeded(client: DevClient, data_file: Path) -> bytes:
+    """DATA holds three rows; returns the file's bytes for byte-for-byte comparisons."""
+    client.write_table(DATA, [{"id": 0}, {"id": 1, "name": "b"}, {"id": 2}])
+    return data_file.read_bytes()

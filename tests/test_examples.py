@@ -35,7 +35,7 @@ EXPECTED: dict[str, dict[str, list[dict[str, object]]]] = {
         ],
     },
     # Tables whose row order the queries fix; the unordered ones (union, join, group-by,
-    # distinct, the report) are compared as multisets in tests/test_yql_dev.py.
+    # distinct, the report) are compared as multisets in tests/test_yql_dev_statements.py.
     "03_yql": {
         "orders_named_sorted": [
             {"order_id": 101, "amount": 30, "name": "Alice"},
