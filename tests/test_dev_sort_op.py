@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,9 @@ from reduce_helpers import (
     tp,
     typed,
 )
+
+from ytflow.dev import DevClient
+from ytflow.ops import SortOperation
 
 # --- sort ----------------------------------------------------------------------------------
 
@@ -297,3 +301,16 @@ def test_sort_by_must_start_with_reduce_by(make_pipeline, tmp_path, kind):
         result, "stages/op/config.yaml", f"client.operations.{kind}", "sort_by", "reduce_by"
     )
     assert not table_file(root, "data").exists()  # refused at load: no stage ran
+
+
+def test_a_sorted_table_edited_by_hand_is_no_longer_known_to_be_sorted(tmp_path: Path) -> None:
+    client = DevClient(tmp_path / ".dev")
+    client.write_table("//tmp/t/raw", [{"k": 2}, {"k": 1}])
+    client.run_operation(
+        SortOperation(input_table=["//tmp/t/raw"], output_table="//tmp/t/sorted", sort_by=["k"]),
+        stage="s",
+    )
+    assert client.tables.sorted_by("//tmp/t/sorted") == ["k"]
+    with client.tables.file_for("//tmp/t/sorted").open("ab") as handle:
+        handle.write(b'{"k":0}\n')  # now out of order
+    assert client.tables.sorted_by("//tmp/t/sorted") is None

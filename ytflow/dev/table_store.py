@@ -147,9 +147,18 @@ class DevTableStore:
         return self._count(table)
 
     def sorted_by(self, path: str) -> list[str] | None:
-        """The columns the table is known to be sorted by, or None."""
+        """The columns the table is known to be sorted by, or None.
+
+        The claim holds only for the file as it was when it was recorded: a table edited by
+        hand since then (size or mtime changed) is no longer known to be sorted.
+        """
         table = self._locate(path)
-        return table.meta.sorted_by if table.meta else None
+        if table.meta is None or not table.file.is_file():
+            return None
+        stat = table.file.stat()
+        if not table.meta.count_is_current(stat.st_size, stat.st_mtime_ns):
+            return None
+        return table.meta.sorted_by
 
     def cached(self, path: str, key: str, compute: Callable[[], Any]) -> Any:
         """A value derived from the table's content, kept in its metadata until it changes.
