@@ -146,3 +146,9 @@ class OperationError(YtflowError):
         self.job_index = job_index
         self.exit_status = exit_status
         self.stderr_tail = list(stderr_tail)
+
+
+class RunLockedError(YtflowError):
+    """Another run of the same pipeline holds its dev run lock (exit code 3); names the holder."""
+
+    exit_code = 3

@@ -42,8 +42,9 @@ class Member:
 class Members:
     """Member names in insertion order; a name claimed twice by different files is an error."""
 
-    def __init__(self) -> None:
+    def __init__(self, config_file: str | None = None) -> None:
         self._by_name: dict[str, Member] = {}
+        self._config_file = config_file
 
     def add(self, member: Member) -> None:
         """Add ``member``; the same file under the same name twice is harmless and kept once."""
@@ -56,6 +57,7 @@ class Members:
         raise ConfigError(
             f"bundle file {member.name!r} would come from both {existing.origin} "
             f"({existing.source}) and {member.origin} ({member.source})",
+            file=self._config_file if member.key or existing.key else None,
             key=member.key or existing.key,
             hint="give one of them another target, or exclude one in .ytignore",
         )
@@ -71,15 +73,17 @@ def collect_members(
     upload_modules: Sequence[str],
     upload_paths: Sequence[tuple[str, str]],
     skip: Sequence[Path] = (),
+    config_file: str | None = None,
 ) -> list[Member]:
     """Every member of the bundle of pipeline folder ``root``, sorted by name.
 
     ``skip`` holds real paths (files or folders) never to read, such as the build output folder.
+    Errors about an ``upload_*`` entry name ``config_file``, the file that lists it.
     """
     root = root.resolve()
     secrets = (root / SECRETS_FILE).resolve()
     skipped = {secrets, *(path.resolve() for path in skip)}
-    members = Members()
+    members = Members(config_file)
     members.add(Member(LAUNCHER_NAME, LAUNCHER_SOURCE.resolve(), "the ytflow launcher"))
 
     user_ignore = _load_ytignore(root)
@@ -100,13 +104,13 @@ def collect_members(
 
     for index, module in enumerate(upload_modules):
         key = f"pipeline.upload_modules[{index}]"
-        for name, source in _module_files(module, skipped, key=key):
+        for name, source in _module_files(module, skipped, key=key, file=config_file):
             members.add(Member(name, source, f"{key} ({module!r})", key))
 
     for index, (source, target) in enumerate(upload_paths):
         key = f"pipeline.upload_paths[{index}]"
         for name, file in _upload_path_files(
-            root, source, target, key=key, skip=skipped, secrets=secrets
+            root, source, target, key=key, skip=skipped, secrets=secrets, file=config_file
         ):
             members.add(Member(name, file, key, f"{key}.target"))
     return members.sorted()
@@ -121,10 +125,10 @@ def _load_ytignore(root: Path) -> pathspec.GitIgnoreSpec:
 
 
 def _module_files(
-    module: str, skip: set[Path], *, key: str | None = None
+    module: str, skip: set[Path], *, key: str | None = None, file: str | None = None
 ) -> Iterator[tuple[str, Path]]:
     """Files of importable ``module`` as bundle members, found without importing it."""
-    spec = _find_spec(module, key)
+    spec = _find_spec(module, key, file)
     prefix = "/".join(module.split(".")[:-1])
     prefix = f"{prefix}/" if prefix else ""
     locations = list(spec.submodule_search_locations or [])
@@ -140,13 +144,14 @@ def _module_files(
     if not spec.has_location or origin is None or not Path(origin).is_file():
         raise ConfigError(
             f"module {module!r} has no file to upload (it is {origin or 'not a file'})",
+            file=file if key else None,
             key=key,
             hint="built-in modules are already in the job's interpreter; drop it from the list",
         )
     yield f"{prefix}{Path(origin).name}", Path(origin).resolve()
 
 
-def _find_spec(module: str, key: str | None) -> importlib.machinery.ModuleSpec:
+def _find_spec(module: str, key: str | None, file: str | None) -> importlib.machinery.ModuleSpec:
     # Top-level names go through importlib (which honours sys.modules and meta path finders);
     # submodules are looked up on their parent's search path so the parent is never imported.
     parts = module.split(".")
@@ -167,6 +172,7 @@ def _find_spec(module: str, key: str | None) -> importlib.machinery.ModuleSpec:
     if spec is None:
         raise ConfigError(
             f"module {module!r} cannot be found by the Python running ytflow",
+            file=file if key else None,
             key=key,
             hint=(
                 "is it installed in this interpreter, and spelled as you would import it "
@@ -177,15 +183,23 @@ def _find_spec(module: str, key: str | None) -> importlib.machinery.ModuleSpec:
 
 
 def _upload_path_files(
-    root: Path, source: str, target: str, *, key: str, skip: set[Path], secrets: Path
+    root: Path,
+    source: str,
+    target: str,
+    *,
+    key: str,
+    skip: set[Path],
+    secrets: Path,
+    file: str | None,
 ) -> Iterator[tuple[str, Path]]:
     """Files of one ``upload_paths`` entry, placed under ``target``; anything they link to goes."""
-    parts = _target_parts(target, f"{key}.target")
+    parts = _target_parts(target, f"{key}.target", file)
     path = Path(source).expanduser()
     path = path if path.is_absolute() else root / path
     if not path.exists():
         raise ConfigError(
             f"upload path {source!r} does not exist (looked for {path})",
+            file=file,
             key=f"{key}.source",
             hint="paths are relative to the pipeline folder unless absolute",
         )
@@ -193,27 +207,30 @@ def _upload_path_files(
     if real == secrets:
         raise ConfigError(
             f"{SECRETS_FILE} is never put into the code bundle",
+            file=file,
             key=f"{key}.source",
             hint="jobs get secrets through the secure vault: ytjobs.secrets.get(NAME)",
         )
     if real.is_dir():
         prefix = "".join(f"{part}/" for part in parts)
-        for rel, file in walk_files(real, ignore=always_excluded, confine=None, skip=skip):
-            yield f"{prefix}{rel}", file
+        for rel, found in walk_files(real, ignore=always_excluded, confine=None, skip=skip):
+            yield f"{prefix}{rel}", found
         return
     if not parts:
         raise ConfigError(
             f"target {target!r} names the bundle root, but {source!r} is a file",
+            file=file,
             key=f"{key}.target",
             hint="give the file's path inside the bundle, e.g. 'data/lookup.json'",
         )
     yield "/".join(parts), real
 
 
-def _target_parts(target: str, key: str) -> tuple[str, ...]:
+def _target_parts(target: str, key: str, file: str | None) -> tuple[str, ...]:
     if PurePosixPath(target).is_absolute() or PureWindowsPath(target).is_absolute():
         raise ConfigError(
             f"target {target!r} is absolute; it must be a path inside the bundle",
+            file=file,
             key=key,
             hint="write it relative to the bundle root, e.g. 'lib/' or 'data/lookup.json'",
         )
@@ -221,6 +238,7 @@ def _target_parts(target: str, key: str) -> tuple[str, ...]:
     if ".." in parts:
         raise ConfigError(
             f"target {target!r} contains '..'; it must stay inside the bundle",
+            file=file,
             key=key,
             hint="write it relative to the bundle root without '..'",
         )

@@ -14,11 +14,11 @@ from rich.console import Console
 
 from ytflow import __version__
 from ytflow.cli.render import rows_caption, rows_table, tables_table
-from ytflow.cli.scaffold import scaffold
+from ytflow.cli.scaffold import run_command_line, scaffold
 from ytflow.core.backends import DEV_DIR
 from ytflow.core.runner import print_error, run_command
 from ytflow.dev import DevTableStore
-from ytflow.errors import UsageError, YtflowError
+from ytflow.errors import TableNotFound, UsageError, YtflowError, YtPathError
 from ytflow.paths import table_name
 
 T = TypeVar("T")
@@ -75,7 +75,11 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Run a pipeline (same as `python pipeline.py`). Exit 1 if a stage fails, 2 on bad config."""
+    """Run a pipeline (same as `python pipeline.py`).
+
+    Exit 0 done; 1 a stage failed; 2 a config or usage error; 3 another run of
+    this pipeline is in progress (it is named; nothing ran); 130 interrupted.
+    """
     raise typer.Exit(run_command(directory, config_file=config, stages=stage))
 
 
@@ -85,14 +89,28 @@ def new(
         Path, typer.Argument(metavar="DIR", help="Folder to create (must not exist or be empty).")
     ],
 ) -> None:
-    """Create a runnable two-stage pipeline with a README."""
-    _exit_on_error(lambda: scaffold(directory))
-    typer.echo(f"Created a pipeline in {directory}. Run it with:\n  ytflow run {directory}")
+    """Create a runnable two-stage pipeline with a README.
+
+    Its tables live under //tmp/NAME/, NAME being the folder's name made a valid YT name
+    (accents dropped, other characters replaced by '_'; the change is printed).
+    Exit 0 created; 2 the folder exists and is not empty, or cannot be written.
+    """
+    made = _exit_on_error(lambda: scaffold(directory))
+    if made.renamed:
+        typer.echo(
+            f"note: {made.folder_name!r} is not a valid YT path name; the pipeline's tables "
+            f"use //tmp/{made.name}/ instead"
+        )
+    typer.echo(f"Created a pipeline in {directory}. Run it with:\n  {run_command_line(directory)}")
 
 
 @app.command()
 def tables(directory: PipelineDir = Path()) -> None:
-    """List dev tables: logical path, file, rows and size."""
+    """List dev tables: logical path, file, rows and size.
+
+    Works while a run of the pipeline is writing (it takes no run lock).
+    Exit 0 listed (also when there are none); 1 a dev table cannot be read; 2 no such folder.
+    """
     store = _store(directory)
     found = _exit_on_error(store.tables)
     if not found:
@@ -116,10 +134,16 @@ def show(
     ] = Path(),
     as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON lines.")] = False,
 ) -> None:
-    """Print the first rows of a dev table."""
+    """Print the first rows of a dev table.
+
+    Exit 0 printed; 1 the table holds a line that is not a JSON object; 2 no such folder or
+    table, or PATH is not a valid table path.
+    """
     store = _store(directory)
     logical = _exit_on_error(lambda: _resolve_table(store, path))
-    rows = _exit_on_error(lambda: list(itertools.islice(store.read(logical), limit)))
+    rows = _exit_on_error(
+        lambda: list(itertools.islice(store.read(logical), limit)), usage=_NOT_A_TABLE
+    )
     if as_json:
         for row in rows:
             sys.stdout.buffer.write(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE))
@@ -152,13 +176,20 @@ def _resolve_table(store: DevTableStore, path: str) -> str:
     )
 
 
-def _exit_on_error(action: Callable[[], T]) -> T:
-    """Run ``action``; a ytflow error becomes a one-paragraph message and its exit code."""
+_NOT_A_TABLE = (TableNotFound, YtPathError)
+"""Errors that mean the command named something that is not there: usage errors (exit 2)."""
+
+
+def _exit_on_error(action: Callable[[], T], *, usage: tuple[type[YtflowError], ...] = ()) -> T:
+    """Run ``action``; a ytflow error becomes a one-paragraph message and its exit code.
+
+    Errors of the ``usage`` types exit 2 whatever their own code, as command-line mistakes.
+    """
     try:
         return action()
     except YtflowError as error:
         print_error(error)
-        raise typer.Exit(error.exit_code) from None
+        raise typer.Exit(2 if isinstance(error, usage) else error.exit_code) from None
 
 
 def main() -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shlex
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 from ytflow.errors import UsageError
@@ -83,14 +86,14 @@ __pycache__/
 data/
 """,
     "README.md": """\
-# {name}
+# {title}
 
 A ytflow pipeline. Run it (dev mode: no cluster, no credentials):
 
 ```bash
-ytflow run {name}          # or: python {name}/pipeline.py
-ytflow tables {name}       # the tables it wrote, with row counts
-ytflow show //tmp/{name}/users_by_country --dir {name}
+ytflow run {folder}          # or: python {script}
+ytflow tables {folder}       # the tables it wrote, with row counts
+ytflow show //tmp/{name}/users_by_country --dir {folder}
 ```
 
 ## Layout
@@ -107,24 +110,65 @@ Set `pipeline.mode: prod`, keep `build_folder`, and put `YT_PROXY` and `YT_TOKEN
 }
 
 
+@dataclass(frozen=True)
+class Scaffolded:
+    """What ``ytflow new`` made: the files, and the name its YT paths use."""
+
+    files: list[Path]
+    name: str
+    """The Cypress-safe name in ``//tmp/<name>/...``."""
+    folder_name: str
+    """The folder's own name, which ``name`` was derived from."""
+
+    @property
+    def renamed(self) -> bool:
+        """True when the folder name had to change to be a YT path name."""
+        return self.name != self.folder_name
+
+
 def pipeline_name(directory: Path) -> str:
-    """A Cypress-safe name derived from the folder name."""
-    name = re.sub(r"[^A-Za-z0-9_\-]", "_", directory.resolve().name).strip("_")
+    """A Cypress-safe name derived from the folder name.
+
+    Accents become plain letters ('über' -> 'uber'); anything else outside letters, digits,
+    '_' and '-' becomes '_', so the name is always a valid YT path component.
+    """
+    folded = unicodedata.normalize("NFKD", directory.resolve().name)
+    ascii_name = "".join(char for char in folded if not unicodedata.combining(char))
+    name = re.sub(r"[^A-Za-z0-9_\-]", "_", ascii_name).strip("_")
     return name or "my_pipeline"
 
 
-def scaffold(directory: Path) -> list[Path]:
-    """Write the template pipeline into ``directory`` (absent or empty); return the files."""
-    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+def run_command_line(directory: Path) -> str:
+    """``ytflow run DIR`` with ``DIR`` quoted for a POSIX shell, safe to copy and paste."""
+    return f"ytflow run {shlex.quote(str(directory))}"
+
+
+def scaffold(directory: Path) -> Scaffolded:
+    """Write the template pipeline into ``directory`` (absent or empty)."""
+    try:
+        if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+            raise UsageError(
+                f"{directory} already exists and is not empty",
+                hint="choose a new folder name; ytflow new never overwrites files",
+            )
+        name = pipeline_name(directory)
+        folder = shlex.quote(directory.resolve().name)
+        values = {
+            "name": name,
+            "title": directory.resolve().name,
+            "folder": folder,
+            "script": shlex.quote(f"{directory.resolve().name}/pipeline.py"),
+        }
+        written: list[Path] = []
+        for relative, template in _FILES.items():
+            target = directory / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(template.format(**values), encoding="utf-8")
+            written.append(target)
+    except OSError as error:
         raise UsageError(
-            f"{directory} already exists and is not empty",
-            hint="choose a new folder name; ytflow new never overwrites files",
-        )
-    name = pipeline_name(directory)
-    written: list[Path] = []
-    for relative, template in _FILES.items():
-        target = directory / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(template.format(name=name), encoding="utf-8")
-        written.append(target)
-    return written
+            f"cannot create the pipeline in {directory}: {error.strerror or error}"
+            + (f" ({error.filename})" if error.filename else ""),
+            hint="choose a folder you can write to, with a shorter name",
+        ) from None
+    return Scaffolded(files=written, name=name, folder_name=directory.resolve().name)

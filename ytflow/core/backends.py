@@ -34,3 +34,24 @@ def make_client(config: PipelineConfig, root: Path, *, config_display: str) -> Y
         key="pipeline.mode",
         hint="use mode: dev (the default) until the prod backend ships",
     )
+
+
+def check_bundle_config(config: PipelineConfig, root: Path, *, config_display: str) -> None:
+    """Refuse bad ``upload_modules`` / ``upload_paths`` entries before the first stage runs.
+
+    The bundle itself is built only when an operation needs it; this dry run of its file
+    choice (no archive written) makes a bad entry a config error at start, naming the file
+    and key, instead of a stage failure after earlier stages ran.
+    """
+    section = config.pipeline
+    if not section.upload_modules and not section.upload_paths:
+        return
+    from ytflow.bundle import collect_members  # noqa: PLC0415 - only pipelines that upload
+
+    collect_members(
+        root,
+        upload_modules=section.upload_modules,
+        upload_paths=[(item.source, item.target) for item in section.upload_paths],
+        skip=[root / DEV_DIR],
+        config_file=config_display,
+    )

@@ -91,7 +91,10 @@ class ConfigNode(Mapping[str, Any]):
         if close:
             message += f"; did you mean '{close[0]}'?"
         if keys:
-            message += f" Keys here: {', '.join(keys)}."
+            listed = ", ".join(keys)
+            message += f" Keys here: {listed}." if close else f"; keys here: {listed}."
+        else:
+            message += "; this mapping is empty"
         return message
 
 

@@ -123,6 +123,7 @@ def _stage_class(module: ModuleType, display: str) -> type[Stage]:
         and value.__module__ == module.__name__
     ]
     if len(found) == 1:
+        _check_runnable(found[0], display)
         return found[0]
     if not found:
         raise StageLoadError(
@@ -135,3 +136,35 @@ def _stage_class(module: ModuleType, display: str) -> type[Stage]:
         f"{display} defines {len(found)} Stage subclasses ({names}); exactly one is allowed",
         hint="move the others to their own stage folders, or make shared bases non-Stage mixins",
     )
+
+
+def _check_runnable(stage_class: type[Stage], display: str) -> None:
+    """Refuse a class that cannot be instantiated or whose ``run`` cannot take ``debug``.
+
+    Done while stages are checked, so the mistake stops the pipeline before its first stage.
+    """
+    name = stage_class.__name__
+    missing = sorted(getattr(stage_class, "__abstractmethods__", ()))
+    if missing == ["run"]:
+        raise StageLoadError(
+            f"{display}: class {name} does not define run(self, debug)",
+            hint=f"add `def run(self, debug: dict) -> dict:` to {name}; it must return a dict",
+        )
+    if missing:
+        raise StageLoadError(
+            f"{display}: class {name} is abstract: it does not define {', '.join(missing)}",
+            hint=f"define {', '.join(missing)} in {name}",
+        )
+    try:
+        signature = inspect.signature(stage_class.run)
+    except (TypeError, ValueError):  # not introspectable (a C callable): trust it
+        return
+    # Looked up on the class, a plain method still takes self; static and class methods do not.
+    bound = isinstance(inspect.getattr_static(stage_class, "run"), staticmethod | classmethod)
+    try:
+        signature.bind(*(() if bound else (None,)), {})
+    except TypeError:
+        raise StageLoadError(
+            f"{display}: {name}.run{signature} cannot be called as run(debug)",
+            hint="declare it as `def run(self, debug: dict) -> dict:`",
+        ) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import inspect
 import logging
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ytflow.core.backends import DEV_DIR, make_client
+from ytflow.core.backends import DEV_DIR, check_bundle_config, make_client
 from ytflow.core.config import PipelineConfig, load_pipeline_config
 from ytflow.core.discovery import (
     StageSpec,
@@ -21,6 +22,7 @@ from ytflow.core.discovery import (
     load_stage,
 )
 from ytflow.core.logging_setup import OPERATION_LOG, configure_logging, stage_logger
+from ytflow.core.run_lock import run_lock
 from ytflow.core.stage import StageDeps
 from ytflow.core.tracebacks import user_traceback
 from ytflow.errors import ConfigError, StageError, UsageError
@@ -59,17 +61,21 @@ class Pipeline:
         names = self._select(stages)
         activate_pipeline_root(self.root)
         specs = [load_stage(self.root, name, **self._asked_where(name)) for name in names]
-        client = make_client(self.config, self.root, config_display=self.config_display)
-        log_file = self.dev_dir / OPERATION_LOG if client.mode == "dev" else None
-        logger = configure_logging(log_file)
-        deps = StageDeps(yt_client=client, pipeline_config=self.config)
-        logger.info("pipeline %s: %d stage(s) in %s mode", self.root.name, len(specs), client.mode)
-        started = time.perf_counter()
-        state: dict[str, Any] = {} if debug is None else debug
-        for spec in specs:
-            state = self._run_stage(spec, deps, state, logger)
-        logger.info("pipeline finished in %.2fs", time.perf_counter() - started)
-        return state
+        check_bundle_config(self.config, self.root, config_display=self.config_display)
+        with self._run_lock(names):
+            client = make_client(self.config, self.root, config_display=self.config_display)
+            log_file = self.dev_dir / OPERATION_LOG if client.mode == "dev" else None
+            logger = configure_logging(log_file)
+            deps = StageDeps(yt_client=client, pipeline_config=self.config)
+            logger.info(
+                "pipeline %s: %d stage(s) in %s mode", self.root.name, len(specs), client.mode
+            )
+            started = time.perf_counter()
+            state: dict[str, Any] = {} if debug is None else debug
+            for spec in specs:
+                state = self._run_stage(spec, deps, state, logger)
+            logger.info("pipeline finished in %.2fs", time.perf_counter() - started)
+            return state
 
     @classmethod
     def main(cls, argv: Sequence[str] | None = None) -> NoReturn:
@@ -94,27 +100,25 @@ class Pipeline:
     def _run_stage(
         self, spec: StageSpec, deps: StageDeps, debug: dict[str, Any], logger: logging.Logger
     ) -> dict[str, Any]:
-        stage = spec.stage_class(
-            name=spec.name,
-            config=spec.config,
-            deps=deps,
-            logger=stage_logger(spec.name),
-            stage_dir=spec.directory,
-        )
         logger.info("stage %s started", spec.name)
         started = time.perf_counter()
         try:
+            stage = spec.stage_class(
+                name=spec.name,
+                config=spec.config,
+                deps=deps,
+                logger=stage_logger(spec.name),
+                stage_dir=spec.directory,
+            )
             result = stage.run(debug)
         except Exception as error:
-            elapsed = time.perf_counter() - started
-            logger.error(
-                "stage %s failed after %.2fs\n%s", spec.name, elapsed, user_traceback(error)
-            )
-            failure = StageError(
-                spec.name, f"failed after {elapsed:.2f}s: {type(error).__name__}: {error}"
-            )
-            failure.reported = True
-            raise failure from error
+            raise _stage_failure(spec.name, started, error, logger) from error
+        except SystemExit as error:
+            # sys.exit() in stage code is a failure of that stage, reported like any other;
+            # KeyboardInterrupt is not caught here: it stops the run as an interrupt.
+            raise _stage_failure(
+                spec.name, started, error, logger, what=f"called sys.exit({error.code!r})"
+            ) from error
         elapsed = time.perf_counter() - started
         if not isinstance(result, dict):  # pyright: ignore[reportUnnecessaryIsInstance]
             failure = StageError(
@@ -128,6 +132,12 @@ class Pipeline:
             raise failure
         logger.info("stage %s finished in %.2fs", spec.name, elapsed)
         return result  # pyright: ignore[reportUnknownVariableType]
+
+    def _run_lock(self, names: Sequence[str]) -> contextlib.AbstractContextManager[None]:
+        """Dev runs share ``.dev/``: hold the pipeline's run lock; prod needs none."""
+        if self.config.pipeline.mode == "dev":
+            return run_lock(self.dev_dir, stages=names)
+        return contextlib.nullcontext()
 
     def _select(self, stages: Sequence[str] | None) -> list[str]:
         enabled = self.config.stages.enabled_stages
@@ -171,3 +181,20 @@ class Pipeline:
         raise ConfigError(
             f"config file {config_file} not found (looked in the current folder and in {self.root})"
         )
+
+
+def _stage_failure(
+    name: str,
+    started: float,
+    error: BaseException,
+    logger: logging.Logger,
+    *,
+    what: str | None = None,
+) -> StageError:
+    """Log the failure once, with the user's traceback, and return the error to raise."""
+    elapsed = time.perf_counter() - started
+    logger.error("stage %s failed after %.2fs\n%s", name, elapsed, user_traceback(error))
+    what = what or f"{type(error).__name__}: {error}"
+    failure = StageError(name, f"failed after {elapsed:.2f}s: {what}")
+    failure.reported = True
+    return failure

@@ -44,6 +44,17 @@ def config_error_from(
     return ConfigError(f"{where} has {len(problems)} problems:\n{lines}")
 
 
+def unknown_key_text(bad: str, allowed: list[str]) -> str:
+    """``unknown key; did you mean 'mode'? Allowed keys here: mode, ...`` (or without the guess)."""
+    close = difflib.get_close_matches(bad, allowed, n=1, cutoff=0.6)
+    listed = ", ".join(allowed)
+    if close:
+        return f"unknown key; did you mean '{close[0]}'?" + (
+            f" Allowed keys here: {listed}." if allowed else ""
+        )
+    return f"unknown key; allowed keys here: {listed}." if allowed else "unknown key"
+
+
 def join_key(prefix: str, loc: tuple[int | str, ...]) -> str:
     """``('stages', 'enabled_stages', 1)`` -> ``stages.enabled_stages[1]``."""
     key = prefix
@@ -62,13 +73,7 @@ def _describe(entry: Any, model: type[BaseModel], key_prefix: str) -> tuple[str,
     if kind == "extra_forbidden":
         allowed = _field_names(_model_at(model, loc[:-1]))
         bad = str(loc[-1])
-        text = "unknown key"
-        close = difflib.get_close_matches(bad, allowed, n=1, cutoff=0.6)
-        if close:
-            text += f"; did you mean '{close[0]}'?"
-        if allowed:
-            text += f" Allowed keys here: {', '.join(allowed)}."
-        return key, text
+        return key, unknown_key_text(bad, allowed)
     if kind == "missing":
         return key, "is required but missing"
     cause = entry.get("ctx", {}).get("error")
