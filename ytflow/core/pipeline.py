@@ -193,8 +193,10 @@ def _stage_failure(
 ) -> StageError:
     """Log the failure once, with the user's traceback, and return the error to raise."""
     elapsed = time.perf_counter() - started
-    logger.error("stage %s failed after %.2fs\n%s", name, elapsed, user_traceback(error))
-    what = what or f"{type(error).__name__}: {error}"
-    failure = StageError(name, f"failed after {elapsed:.2f}s: {what}")
+    said = f": it {what}" if what else ""
+    logger.error("stage %s failed after %.2fs%s\n%s", name, elapsed, said, user_traceback(error))
+    failure = StageError(
+        name, f"failed after {elapsed:.2f}s: {what or f'{type(error).__name__}: {error}'}"
+    )
     failure.reported = True
     return failure

@@ -1,0 +1,175 @@
+"""The pipeline run lock: two runs of one pipeline never share ``.dev/``; pipelines side by side.
+
+Every run here is a real ``ytflow run`` subprocess on a real pipeline with a map operation;
+the assertions are on the rows the runs leave, not only on exit codes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import MakePipeline, _env, _ytflow_command, read_dev_table, run_cli, stage_code
+from dev_map_helpers import COPY_MAPPER, MAP_STAGE, MAPPER, create_stage, map_config
+
+from ytflow.core.run_lock import HOLDER_NAME, LOCK_NAME
+
+ROWS = 2000
+DOUBLE_MAPPER = """
+from ytjobs.io import read_rows, write_row
+
+for row in read_rows():
+    write_row({"i": row["i"], "twice": row["i"] * 2, "tag": row["tag"]})
+"""
+
+
+def gate_stage(go_file: Path) -> str:
+    """A stage that waits (at most 60 s) until ``go_file`` exists: the run holds its lock."""
+    return stage_code(
+        f"""
+        deadline = time.monotonic() + 60
+        while not pathlib.Path({str(go_file)!r}).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        """,
+        imports="import pathlib\nimport time",
+    )
+
+
+def lock_pipeline(
+    make_pipeline: MakePipeline, name: str, *, go_file: Path | None = None, mapper: str = ""
+) -> Path:
+    """create (ROWS rows tagged with ``name``) -> [gate] -> a two-job map into //tmp/p/output."""
+    stages = {"create": create_stage(f'({{"i": i, "tag": "{name}"}} for i in range({ROWS}))')}
+    if go_file is not None:
+        stages["gate"] = gate_stage(go_file)
+    stages["mapit"] = MAP_STAGE
+    config = map_config(resources={"job_count": 2})
+    return make_pipeline(
+        stages,
+        stage_configs={"mapit": config},
+        files={MAPPER: mapper or COPY_MAPPER},
+        name=name,
+    )
+
+
+def start_run(root: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*_ytflow_command(), "run", str(root)],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+def expected_rows(tag: str) -> list[dict[str, object]]:
+    return [{"i": i, "tag": tag} for i in range(ROWS)]
+
+
+def test_second_run_of_one_pipeline_fails_at_once_naming_the_first(make_pipeline, tmp_path):
+    go = tmp_path / "go"
+    root = lock_pipeline(make_pipeline, "one", go_file=go)
+    first = start_run(root)
+    try:
+        wait_for(root / ".dev" / HOLDER_NAME, first)
+        started = time.monotonic()
+        second = run_cli("run", root)
+        elapsed = time.monotonic() - started
+        # tables and show take no run lock: they work while the first run is in progress.
+        listed = run_cli("tables", root)
+        shown = run_cli("show", "input", "--dir", root, "--json", "--limit", "3")
+    finally:
+        go.touch()
+        _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert second.returncode == 3, (second.returncode, second.stderr)
+    assert f"pid {first.pid}" in second.stderr, second.stderr
+    assert "another run of this pipeline is in progress" in second.stderr
+    assert "started 20" in second.stderr  # the holder's start time, ISO format
+    assert "hint:" in second.stderr and "Traceback" not in second.stderr
+    assert elapsed < 10, elapsed  # fails at once (interpreter start-up dominates)
+    assert "stage create started" not in second.stderr  # nothing of the second run ran
+    assert listed.returncode == 0, listed.stderr
+    assert "//tmp/p/input" in listed.stdout
+    assert shown.returncode == 0, shown.stderr
+    assert [json.loads(line) for line in shown.stdout.splitlines()] == expected_rows("one")[:3]
+    # The first run's output is exactly its own rows, and it left no run-lock holder behind.
+    assert read_dev_table(root, "output") == expected_rows("one")
+    assert read_dev_table(root, "result")[0]["row_count"] == ROWS
+    assert not (root / ".dev" / HOLDER_NAME).exists()
+
+
+def test_a_run_after_a_killed_run_is_not_blocked(make_pipeline, tmp_path):
+    go = tmp_path / "never"
+    root = lock_pipeline(make_pipeline, "killed", go_file=go)
+    first = start_run(root)
+    wait_for(root / ".dev" / HOLDER_NAME, first)
+    first.send_signal(signal.SIGKILL)
+    first.communicate(timeout=30)
+    assert (root / ".dev" / HOLDER_NAME).exists()  # a dead holder's note is left behind
+    go.touch()
+    again = run_cli("run", root)
+    assert again.returncode == 0, again.stderr
+    assert read_dev_table(root, "output") == expected_rows("killed")
+    assert not (root / ".dev" / HOLDER_NAME).exists()
+
+
+def test_lock_held_by_an_unknown_process_still_refuses(make_pipeline):
+    """A holder that has not written its details (or whose note is stale) is still refused."""
+    root = lock_pipeline(make_pipeline, "anon")
+    dev = root / ".dev"
+    dev.mkdir()
+    (dev / HOLDER_NAME).write_text(json.dumps({"pid": 999_999_999, "started": "x"}))
+    with (dev / LOCK_NAME).open("a") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        result = run_cli("run", root)
+    assert result.returncode == 3, result.stderr
+    assert "has not said who it is" in result.stderr
+    assert "999999999" not in result.stderr  # a dead pid is never named as the holder
+    assert not (dev / "input.jsonl").exists()
+
+
+def test_two_pipelines_side_by_side_both_succeed(make_pipeline):
+    left = lock_pipeline(make_pipeline, "left", mapper=DOUBLE_MAPPER)
+    right = lock_pipeline(make_pipeline, "right", mapper=DOUBLE_MAPPER)
+    runs = [start_run(left), start_run(right)]
+    results = [run.communicate(timeout=120) for run in runs]
+    for run, (_, err) in zip(runs, results, strict=True):
+        assert run.returncode == 0, err
+    for root, tag in ((left, "left"), (right, "right")):
+        rows = read_dev_table(root, "output")
+        assert rows == [{"i": i, "twice": 2 * i, "tag": tag} for i in range(ROWS)]
+
+
+def test_pipeline_py_takes_the_same_lock(make_pipeline, tmp_path):
+    go = tmp_path / "go"
+    root = lock_pipeline(make_pipeline, "viapy", go_file=go)
+    first = start_run(root)
+    try:
+        wait_for(root / ".dev" / HOLDER_NAME, first)
+        second = subprocess.run(
+            [sys.executable, str(root / "pipeline.py")],
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        go.touch()
+        first.communicate(timeout=120)
+    assert second.returncode == 3, second.stderr
+    assert f"pid {first.pid}" in second.stderr
