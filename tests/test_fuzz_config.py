@@ -89,6 +89,7 @@ def test_alias_bomb_is_refused_quickly_and_in_little_memory(make_pipeline: MakeP
         ("a: !!int zz\n", "invalid value"),
         ("a: !!bool maybe\n", "invalid value"),
         ("a: !!float x\n", "invalid value"),
+        ("a: !!timestamp\n", "invalid value"),
         ("a: !!python/object:os.system x\n", "invalid YAML"),
         ("? [a, b]\n: c\n", "invalid YAML"),
     ],
@@ -103,6 +104,7 @@ def test_alias_bomb_is_refused_quickly_and_in_little_memory(make_pipeline: MakeP
         "bad-int",
         "bad-bool",
         "bad-float",
+        "empty-timestamp",
         "python-tag",
         "unhashable-key",
     ],
@@ -255,6 +257,10 @@ def runnable(tmp_path_factory):
 def test_fuzz_runs_either_succeed_or_exit_2_naming_the_file(
     runnable, capsys, path, value, into_stage
 ):
+    _fuzz_run(runnable, capsys, path, value, into_stage)
+
+
+def _fuzz_run(runnable, capsys, path, value, into_stage) -> None:
     root = runnable()
     pipeline = VALID_PIPELINE
     stage: dict[str, Any] = {"note": 1}
@@ -279,3 +285,47 @@ def test_fuzz_runs_either_succeed_or_exit_2_naming_the_file(
 def test_random_junk_config_through_the_cli(make_pipeline: MakePipeline):
     root = make_pipeline({"only": WRITER}, config="pipeline: [&a *a\n\t: ]]\n")
     assert_config_error(run_cli("run", root), "configs/config.yaml", "invalid YAML")
+
+
+# --- the same, at length (``python -m pytest -m slow``) ------------------------------------
+
+_LONG = settings(
+    max_examples=3000,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.mark.slow
+@_LONG
+@given(text=yaml_soup)
+def test_fuzz_yaml_token_soup_at_length(text):
+    _load_both(text)
+
+
+@pytest.mark.slow
+@_LONG
+@given(text=st.text(max_size=400))
+def test_fuzz_random_text_at_length(text):
+    _load_both(text)
+
+
+@pytest.mark.slow
+@_LONG
+@given(path=key_paths, value=values)
+def test_fuzz_merged_keys_at_length(path, value):
+    test_fuzz_random_keys_and_values_merged_into_a_valid_config.hypothesis.inner_test(path, value)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=400,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(path=key_paths, value=values, into_stage=st.booleans())
+@pytest.mark.usefixtures("isolated_imports")
+def test_fuzz_runs_at_length(runnable, capsys, path, value, into_stage):
+    _fuzz_run(runnable, capsys, path, value, into_stage)

@@ -72,11 +72,14 @@ def parse_yaml(text: str, *, display: str) -> Any:
         ) from None
     except yaml.YAMLError as error:
         raise ConfigError(f"invalid YAML: {error}", file=display) from None
-    except (ValueError, TypeError, KeyError, OverflowError) as error:
-        # PyYAML's constructors raise these for well-formed but impossible scalars
-        # (2020-02-30, !!int x, !!bool maybe).
+    except ConfigError:
+        raise
+    except Exception as error:  # building values runs no user code: any failure is the file's
+        # PyYAML's constructors raise raw ValueError, KeyError, AttributeError, ... for
+        # well-formed but impossible scalars (2020-02-30, !!int x, !!bool maybe, !!timestamp).
         raise ConfigError(
-            f"invalid value: {type(error).__name__}: {error}",
+            f"invalid value: a value does not fit its type or tag ({type(error).__name__}: "
+            f"{error})",
             file=display,
             hint="quote the value to keep it a string, or fix the date or number",
         ) from None
