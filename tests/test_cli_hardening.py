@@ -7,10 +7,15 @@ import subprocess
 
 import pytest
 from conftest import MakePipeline, assert_config_error, read_dev_table, run_cli, stage_code
+from typer.testing import CliRunner
 
+from ytflow.cli.app import app
 from ytflow.cli.scaffold import pipeline_name
 from ytflow.core.config_node import ConfigNode
 from ytflow.ops.validation import unknown_key_text
+
+# Help texts and quick refusals run in-process (CliRunner); runs that matter use the real CLI.
+cli = CliRunner()
 
 # --- ytflow new ----------------------------------------------------------------------------
 
@@ -56,9 +61,9 @@ def test_new_says_how_it_changed_a_name_that_is_not_a_yt_name(tmp_path):
 
 
 def test_new_with_a_plain_name_prints_no_note(tmp_path):
-    created = run_cli("new", tmp_path / "plain_name-1")
-    assert created.returncode == 0, created.stderr
-    assert "note:" not in created.stdout
+    created = cli.invoke(app, ["new", str(tmp_path / "plain_name-1")])
+    assert created.exit_code == 0, created.output
+    assert "note:" not in created.output
 
 
 @pytest.mark.parametrize(
@@ -76,9 +81,12 @@ def test_pipeline_name(tmp_path, folder, name):
     assert pipeline_name(tmp_path / folder) == name
 
 
-def test_new_that_cannot_write_is_a_usage_error(tmp_path):
-    result = run_cli("new", tmp_path / ("n" * 300))
-    assert_config_error(result, "cannot create the pipeline", "File name too long")
+def test_new_that_cannot_write_is_a_usage_error(tmp_path, capsys):
+    result = cli.invoke(app, ["new", str(tmp_path / ("n" * 300))])
+    assert result.exit_code == 2, result.output
+    assert "cannot create the pipeline" in result.output
+    assert "File name too long" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 # --- exit codes of tables, show, new -------------------------------------------------------
@@ -89,9 +97,9 @@ def test_new_that_cannot_write_is_a_usage_error(tmp_path):
     [("tables", ["0", "1", "2"]), ("show", ["0", "1", "2"]), ("new", ["0", "2"])],
 )
 def test_help_documents_exit_codes(command, codes):
-    result = run_cli(command, "--help")
-    assert result.returncode == 0
-    text = " ".join(result.stdout.split())
+    result = cli.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
     assert "Exit 0" in text
     for code in codes:
         assert f"{code} " in text
@@ -112,9 +120,14 @@ def written(make_pipeline: MakePipeline):
 
 def test_show_exit_codes(written):
     assert run_cli("show", "//tmp/t/d", "--dir", written).returncode == 0
-    assert_config_error(run_cli("show", "//tmp/t/missing", "--dir", written), "//tmp/t/missing")
-    assert_config_error(run_cli("show", "missing", "--dir", written), "'missing'")
-    assert_config_error(run_cli("show", "d", "--dir", written / "nope"), "does not exist")
+    for args, fragment in (
+        (["//tmp/t/missing", "--dir", str(written)], "//tmp/t/missing"),
+        (["missing", "--dir", str(written)], "'missing'"),
+        (["d", "--dir", str(written / "nope")], "does not exist"),
+    ):
+        refused = cli.invoke(app, ["show", *args])
+        assert refused.exit_code == 2, refused.output
+        assert fragment in refused.output and "Traceback" not in refused.output
     with (written / ".dev" / "d.jsonl").open("a") as stream:
         stream.write("{broken\n")
     corrupt = run_cli("show", "//tmp/t/d", "--dir", written)
@@ -125,7 +138,8 @@ def test_show_exit_codes(written):
 def test_tables_exit_codes(written):
     listed = run_cli("tables", written)
     assert listed.returncode == 0 and "//tmp/t/d" in listed.stdout
-    assert_config_error(run_cli("tables", written / "nope"), "does not exist")
+    refused = cli.invoke(app, ["tables", str(written / "nope")])
+    assert refused.exit_code == 2 and "does not exist" in refused.output
 
 
 # --- unknown-key wording -------------------------------------------------------------------

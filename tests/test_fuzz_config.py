@@ -131,7 +131,7 @@ def test_aliases_within_the_limit_still_work():
 # --- hypothesis: the loaders ---------------------------------------------------------------
 
 _FUZZ = settings(
-    max_examples=150,
+    max_examples=80,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -247,7 +247,7 @@ def runnable(tmp_path_factory):
 
 
 @settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import MakePipeline, _env, _ytflow_command, read_dev_table, run_cli, stage_code
 from dev_map_helpers import COPY_MAPPER, MAP_STAGE, MAPPER, create_stage, map_config
 
@@ -154,6 +155,7 @@ def test_two_pipelines_side_by_side_both_succeed(make_pipeline):
         assert rows == [{"i": i, "twice": 2 * i, "tag": tag} for i in range(ROWS)]
 
 
+@pytest.mark.slow
 def test_pipeline_py_takes_the_same_lock(make_pipeline, tmp_path):
     go = tmp_path / "go"
     root = lock_pipeline(make_pipeline, "viapy", go_file=go)
