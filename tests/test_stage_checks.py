@@ -146,6 +146,16 @@ def test_sys_exit_in_a_stage_is_reported_as_that_stage_failing(
     assert not (root / ".dev" / "last.jsonl").exists()  # later stages never ran
 
 
+def test_sys_exit_while_importing_a_stage_is_refused_before_the_first_stage(
+    make_pipeline: MakePipeline, capsys
+):
+    source = "import sys\n\nsys.exit(4)\n" + stage_code()
+    root = make_pipeline({"first": FIRST, "quitter": source})
+    result = Ran(root, capsys)
+    assert_config_error(result, "stages/quitter/stage.py", "called sys.exit(4)")  # type: ignore[arg-type]
+    _nothing_ran(root)
+
+
 def test_keyboard_interrupt_in_a_stage_is_still_an_interrupt(make_pipeline: MakePipeline, capsys):
     root = make_pipeline({"first": FIRST, "stop": stage_code("raise KeyboardInterrupt")})
     result = Ran(root, capsys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -101,7 +102,10 @@ def new(
             f"note: {made.folder_name!r} is not a valid YT path name; the pipeline's tables "
             f"use //tmp/{made.name}/ instead"
         )
-    typer.echo(f"Created a pipeline in {directory}. Run it with:\n  {run_command_line(directory)}")
+    typer.echo(
+        f"Created a pipeline in {shlex.quote(str(directory))}. Run it with:\n"
+        f"  {run_command_line(directory)}"
+    )
 
 
 @app.command()

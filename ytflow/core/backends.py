@@ -48,10 +48,19 @@ def check_bundle_config(config: PipelineConfig, root: Path, *, config_display: s
         return
     from ytflow.bundle import collect_members  # noqa: PLC0415 - only pipelines that upload
 
-    collect_members(
-        root,
-        upload_modules=section.upload_modules,
-        upload_paths=[(item.source, item.target) for item in section.upload_paths],
-        skip=[root / DEV_DIR],
-        config_file=config_display,
-    )
+    try:
+        collect_members(
+            root,
+            upload_modules=section.upload_modules,
+            upload_paths=[(item.source, item.target) for item in section.upload_paths],
+            skip=[root / DEV_DIR],
+            config_file=config_display,
+        )
+    except OSError as error:  # an unreadable folder among the files to upload
+        raise ConfigError(
+            f"cannot read {error.filename or 'a file'} for the code bundle: "
+            f"{error.strerror or error}",
+            file=config_display,
+            key="pipeline.upload_paths",
+            hint="make it readable, or leave it out with .ytignore",
+        ) from None

@@ -110,6 +110,13 @@ def _import_stage_module(stage_file: Path, root: Path, display: str) -> ModuleTy
             f"{display} failed to import:\n{user_traceback(error, import_error=True)}",
             hint="fix the error above; stage code is imported with the pipeline folder on sys.path",
         ) from error
+    except SystemExit as error:
+        sys.modules.pop(module_name, None)
+        raise StageLoadError(
+            f"{display} called sys.exit({error.code!r}) while being imported:\n"
+            f"{user_traceback(error, import_error=True)}",
+            hint="put the code under `if __name__ == '__main__':` or inside run()",
+        ) from error
     return module
 
 

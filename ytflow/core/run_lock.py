@@ -48,6 +48,11 @@ def run_lock(dev_dir: Path, *, stages: Sequence[str]) -> Generator[None]:
         lock.acquire()
     except Timeout:
         raise _locked_error(dev_dir) from None
+    except OSError as error:
+        raise UsageError(
+            f"cannot take the run lock {dev_dir / LOCK_NAME}: {error.strerror or error}",
+            hint="check that the pipeline's .dev folder is writable",
+        ) from None
     holder = dev_dir / HOLDER_NAME
     try:
         _write_holder(holder, stages)
