@@ -175,3 +175,44 @@ def test_pipeline_py_takes_the_same_lock(make_pipeline, tmp_path):
         first.communicate(timeout=120)
     assert second.returncode == 3, second.stderr
     assert f"pid {first.pid}" in second.stderr
+
+
+# --- at length (``python -m pytest -m slow``) ----------------------------------------------
+
+RACE_TRIALS = 20
+KILL_TRIALS = 30
+
+
+@pytest.mark.slow
+def test_simultaneous_runs_at_length(make_pipeline):
+    """Two runs started together: each ends 0 or 3, at least one does the work, rows exact."""
+    root = lock_pipeline(make_pipeline, "race", mapper=DOUBLE_MAPPER)
+    refused = 0
+    for _ in range(RACE_TRIALS):
+        runs = [start_run(root), start_run(root)]
+        outcomes = [(run, *run.communicate(timeout=120)) for run in runs]
+        codes = sorted(run.returncode for run, _, _ in outcomes)
+        assert codes in ([0, 0], [0, 3]), [err for _, _, err in outcomes]
+        refused += codes == [0, 3]
+        rows = read_dev_table(root, "output")
+        assert rows == [{"i": i, "twice": 2 * i, "tag": "race"} for i in range(ROWS)]
+    assert refused > 0  # the race really happened at least once
+
+
+@pytest.mark.slow
+def test_kill_minus_9_at_random_moments_never_blocks_the_next_run(make_pipeline):
+    """SIGKILL a run at a random moment; the next run always takes the lock and is right."""
+    import random  # noqa: PLC0415
+
+    root = lock_pipeline(make_pipeline, "kills", mapper=DOUBLE_MAPPER)
+    expected = [{"i": i, "twice": 2 * i, "tag": "kills"} for i in range(ROWS)]
+    rng = random.Random(13)
+    for _ in range(KILL_TRIALS):
+        victim = start_run(root)
+        time.sleep(rng.uniform(0.0, 1.5))
+        victim.send_signal(signal.SIGKILL)
+        victim.communicate(timeout=30)
+        again = run_cli("run", root)
+        assert again.returncode == 0, again.stderr
+        assert read_dev_table(root, "output") == expected
+        assert not (root / ".dev" / HOLDER_NAME).exists()
