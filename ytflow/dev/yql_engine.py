@@ -4,23 +4,37 @@ DuckDB reads each table's file itself (no Python loop over rows) with column typ
 from the whole table (not a sample): dates and UUIDs stay strings, a column of mixed types
 stays JSON, nested values stay JSON, int64 keeps full precision. ``INSERT INTO`` results are
 written by DuckDB straight to a staged file and committed like any dev table write.
+
+YQL on the cluster reads tables only, so DuckDB is sealed from the filesystem: each
+connection may open exactly the table files the script names (and an ``INSERT``'s staged
+file), no extension may be installed or loaded, and the configuration is locked before any
+translated SQL runs. No DuckDB exception leaves this module: each one becomes a ``YqlError``
+(or a ``TableFormatError`` naming the table file and line that DuckDB could not read).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import mmap
 import re
+import signal
+import threading
+from collections.abc import Callable, Generator, Iterable
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import duckdb
 import orjson
 
 from ytflow.dev.table_store import DevTableStore
-from ytflow.errors import TableNotFound, YqlError
+from ytflow.errors import TableNotFound, YqlError, YtflowError
 from ytflow.paths import table_name
 from ytflow.yql.functions import KNOWN_PRAGMAS
 from ytflow.yql.script import Statement, parse_script
+from ytflow.yql.sources import check_sources
 from ytflow.yql.translate import Translator
 
 _logger = logging.getLogger("ytflow.yql")
@@ -28,6 +42,14 @@ _CACHE_KEY = "duckdb_columns"
 # Types DuckDB may detect that would change values on the way back out.
 _AS_TEXT = re.compile(r"^(DATE|TIME|TIMESTAMP.*|UUID|INTERVAL)$")
 _AS_JSON = re.compile(r'^(STRUCT.*|MAP.*|.*\[\]|"NULL"|NULL)$')
+# Fixed when a connection opens: nothing may be fetched, installed or loaded from outside.
+_CONNECT: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_persistent_secrets": False,
+    "python_enable_replacements": False,
+}
 # YQL semantics DuckDB does not have by default: integer / integer stays an integer
 # (PRAGMA ClassicDivision, on by default), integer division by zero is NULL, and NULL sorts
 # before every value (ascending; last when descending), as YT sorts it.
@@ -39,6 +61,11 @@ _YQL_SETTINGS = (
 # The alias a bare SELECT's rows are serialised through; unlike a short one such as ``r`` it
 # cannot be shadowed by a result column of the same name.
 _ROW = '"__ytflow_yql_row__"'
+_INTERRUPTED = "Query interrupted"  # what DuckDB raises (a RuntimeError) when a signal arrives
+_SEALED_HINT = (
+    "dev YQL may read only the tables the script names; this is a dev engine bug if the "
+    "query names only table paths, so please report it with the query"
+)
 
 
 class DevYqlEngine:
@@ -46,26 +73,27 @@ class DevYqlEngine:
 
     def __init__(self, store: DevTableStore) -> None:
         self.store = store
+        self._files: dict[str, str] = {}  # table file -> table path, for the scripts' tables
 
     def run(self, query: str) -> list[dict[str, Any]]:
         """Run every statement; return the rows of the last bare SELECT (else ``[]``)."""
         statements = parse_script(query)
-        _translate_all(statements)
-        connection = duckdb.connect()
+        for path in _translate_all(statements):
+            self._files[str(self.store.file_for(path))] = path
+        session = _Session()
         try:
-            for setting in _YQL_SETTINGS:
-                connection.execute(setting)
-            translator = Translator(lambda path, line: self._relation(connection, path, line))
-            rows: list[dict[str, Any]] = []
-            for statement in statements:
-                rows = self._statement(connection, translator, statement, rows)
-            return rows
+            with _signals_interrupt_duckdb():
+                translator = Translator(lambda path, line: self._relation(session, path, line))
+                rows: list[dict[str, Any]] = []
+                for statement in statements:
+                    rows = self._statement(session, translator, statement, rows)
+                return rows
         finally:
-            connection.close()
+            session.close()
 
     def _statement(
         self,
-        connection: duckdb.DuckDBPyConnection,
+        session: _Session,
         translator: Translator,
         statement: Statement,
         rows: list[dict[str, Any]],
@@ -85,16 +113,14 @@ class DevYqlEngine:
         if statement.kind == "select":
             sql = translator.query(statement.tokens).sql
             result = self._execute(
-                connection, f"SELECT to_json({_ROW}) FROM ({sql}) AS {_ROW}", statement
+                session, f"SELECT to_json({_ROW}) FROM ({sql}) AS {_ROW}", statement.line
             )
-            return [orjson.loads(value) for (value,) in result.fetchall()]
+            return [_loads(value) for (value,) in result]
         if statement.kind == "insert":
-            self._insert(connection, translator, statement)
+            self._insert(session, translator, statement)
         return rows  # USE and COMMIT change nothing in dev
 
-    def _insert(
-        self, connection: duckdb.DuckDBPyConnection, translator: Translator, statement: Statement
-    ) -> None:
+    def _insert(self, session: _Session, translator: Translator, statement: Statement) -> None:
         assert statement.target is not None
         target = statement.target
         self.store.file_for(target)  # validates the path and refuses a base-name conflict
@@ -102,72 +128,264 @@ class DevYqlEngine:
         staged = self.store.dev_dir / f".yql.{table_name(target)}.jsonl"
         self.store.dev_dir.mkdir(parents=True, exist_ok=True)
         try:
-            copied = self._execute(
-                connection,
-                f"COPY ({sql}) TO {_literal(str(staged))} (FORMAT JSON)",
-                statement,
-            ).fetchone()
-            rows = int(copied[0]) if copied else 0
+            rows = self._copy(session, sql, staged, statement)
             if not staged.exists():
                 staged.touch()
             self.store.commit([(target, [staged], rows)], append=not statement.truncate)
         finally:
             staged.unlink(missing_ok=True)
 
-    def _execute(
-        self, connection: duckdb.DuckDBPyConnection, sql: str, statement: Statement
-    ) -> duckdb.DuckDBPyConnection:
-        try:
-            return connection.execute(sql)
-        except duckdb.Error as error:
-            message = str(error).split("\n")[0]
-            raise YqlError(
-                f"the query failed in DuckDB: {message}",
-                line=statement.line,
-                hint=f"dev translated it to: {sql}",
-            ) from None
+    def _copy(self, session: _Session, sql: str, staged: Path, statement: Statement) -> int:
+        """DuckDB writes the result to ``staged``; returns its row count."""
+        copy = f"COPY ({sql}) TO {_literal(str(staged))} (FORMAT JSON)"
+        copied = self._execute(session, copy, statement.line, writes=staged)
+        if staged.exists():
+            bad_line = _non_finite_line(staged)
+            if bad_line is not None:
+                raise YqlError(
+                    f"INSERT INTO {statement.target}: result row {bad_line} holds NaN or "
+                    "infinity, which a dev table cannot store (JSON has no such values)",
+                    line=statement.line,
+                    hint="the cluster stores them in a Double column; for dev, replace them "
+                    "(with NULL, say) before the INSERT",
+                )
+        return int(copied[0][0]) if copied else 0
 
-    def _relation(self, connection: duckdb.DuckDBPyConnection, path: str, line: int) -> str:
+    def _execute(
+        self, session: _Session, sql: str, line: int, *, writes: Path | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run ``sql`` on a connection that may open the script's tables (and ``writes``)."""
+        files = [*self._files, *([str(writes)] if writes is not None else [])]
+        with self._duckdb_errors(line, sql):
+            return session.connection(files).execute(sql).fetchall()
+
+    def _relation(self, session: _Session, path: str, line: int) -> str:
         """SQL that reads the table ``path``: its JSONL file with explicit column types."""
         if not self.store.exists(path):
             raise TableNotFound(path, hint=f"YQL line {line} reads it")
         file = self.store.file_for(path)
-        columns = self.store.cached(path, _CACHE_KEY, lambda: _infer_columns(connection, file))
+        self._files[str(file)] = path
+        columns = self.store.cached(path, _CACHE_KEY, lambda: self._infer(session, path, file))
         if not columns:
             return "(SELECT * FROM (SELECT NULL AS _empty) WHERE false)"
         spec = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns)
-        return f"read_json({_literal(str(file))}, format='newline_delimited', columns={{{spec}}})"
+        return (
+            f"read_json({_literal(str(file))}, format='newline_delimited', records=true, "
+            f"columns={{{spec}}})"
+        )
+
+    def _infer(self, session: _Session, path: str, file: Path) -> list[list[str]]:
+        """Column names and types from the whole file, remapped so values round-trip exactly."""
+        if file.stat().st_size == 0:
+            return []
+        describe = (
+            f"DESCRIBE SELECT * FROM read_json({_literal(str(file))}, "
+            "format='newline_delimited', records=true, sample_size=-1)"
+        )
+        try:
+            described = session.connection(self._files).execute(describe).fetchall()
+        except (duckdb.Error, RuntimeError) as error:
+            _reraise_interrupt(error)
+            raise self._unreadable(path, _first_line(error)) from None
+        columns: list[list[str]] = []
+        for name, detected, *_ in described:
+            kind = str(detected)
+            if _AS_TEXT.match(kind):
+                kind = "VARCHAR"
+            elif _AS_JSON.match(kind):
+                kind = "JSON"
+            columns.append([str(name), kind])
+        return columns
+
+    @contextmanager
+    def _duckdb_errors(self, line: int, sql: str) -> Generator[None]:
+        """Every DuckDB exception of one statement as the ytflow error that explains it."""
+        try:
+            yield
+        except (duckdb.Error, RuntimeError) as error:
+            _reraise_interrupt(error)
+            message = _first_line(error)
+            if isinstance(error, duckdb.PermissionException):
+                raise YqlError(
+                    f"dev refused DuckDB access to a file: {message}",
+                    line=line,
+                    hint=_SEALED_HINT,
+                ) from None
+            quoted = str(error)
+            table = next(
+                (path for file, path in self._files.items() if f'"{file}"' in quoted), None
+            )
+            if table is not None:
+                raise self._unreadable(table, message) from None
+            if isinstance(error, duckdb.OutOfMemoryException):
+                raise YqlError(
+                    f"DuckDB ran out of memory: {message}",
+                    line=line,
+                    hint="reduce what one statement reads or groups, or run it in prod",
+                ) from None
+            raise YqlError(
+                f"the query failed in DuckDB: {message}",
+                line=line,
+                hint=f"dev translated it to: {sql}",
+            ) from None
+
+    def _unreadable(self, path: str, message: str) -> YtflowError:
+        """Why DuckDB could not read the table ``path``: its first bad line, if it has one."""
+        try:
+            for _row in self.store.read(path):
+                pass
+        except YtflowError as error:
+            return error
+        except (OSError, ValueError, RecursionError):
+            pass  # the store's own reader failed too; DuckDB's message is the best we have
+        file = self.store.file_for(path)
+        return YqlError(
+            f"{path}: DuckDB, which runs dev YQL, cannot read {file}: {message}",
+            hint="the table's rows are valid JSON, but DuckDB's JSON reader refuses them "
+            "(e.g. values nested deeper than 128 levels); run this query in prod",
+        )
 
 
-def _translate_all(statements: list[Statement]) -> None:
-    """Translate every statement without running any: a construct dev cannot run, anywhere in
-    the script, is refused before an earlier ``INSERT`` has changed a table."""
+class _Session:
+    """The script's one DuckDB connection, sealed to the files it may open.
+
+    The allowed files are fixed when the connection opens (DuckDB's configuration is then
+    locked), so a statement that needs one more file (an ``INSERT``'s staged file) gets a new
+    connection; a connection holds no state between statements, so nothing is lost.
+    """
+
+    def __init__(self) -> None:
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._allowed: frozenset[str] = frozenset()
+
+    def connection(self, files: Iterable[str]) -> duckdb.DuckDBPyConnection:
+        needed = frozenset(files)
+        if self._connection is None or not needed <= self._allowed:
+            self.close()
+            self._allowed |= needed
+            self._connection = _sealed_connection(self._allowed)
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _sealed_connection(files: Iterable[str]) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with YQL's semantics that may open only ``files``."""
+    connection = duckdb.connect(config=_CONNECT)
+    try:
+        for setting in _YQL_SETTINGS:
+            connection.execute(setting)
+        allowed = ", ".join(_literal(file) for file in sorted(files))
+        connection.execute(f"SET allowed_paths = [{allowed}]")
+        connection.execute("SET enable_external_access = false")
+        connection.execute("SET lock_configuration = true")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+@contextmanager
+def _signals_interrupt_duckdb() -> Generator[None]:
+    """Let SIGINT and SIGTERM stop a running query, then act as they would have.
+
+    DuckDB turns a signal handler's exception into ``RuntimeError("Query interrupted")`` and
+    drops the exception itself, so the driver's own handler (exit 130 or 143) would never
+    run. While a script runs, the signal only stops DuckDB; afterwards it is raised again
+    for the handler that was installed before.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        try:
+            yield
+        except _Interrupted:
+            raise YqlError("the query was interrupted") from None
+        return
+    received: list[int] = []
+
+    def interrupt(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+        raise _Interrupted
+
+    previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if handler not in (signal.SIG_IGN, None):
+            previous[signum] = handler
+            signal.signal(signum, interrupt)
+    interrupted = False
+    try:
+        yield
+    except _Interrupted:
+        interrupted = True
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:
+        signal.raise_signal(received[0])  # the handler installed before acts on it now
+    if interrupted or received:
+        raise YqlError(
+            "the query was interrupted" + (f" by signal {received[0]}" if received else "")
+        )
+
+
+class _Interrupted(BaseException):
+    """Raised by the temporary signal handler to stop DuckDB (never leaves this module)."""
+
+
+def _reraise_interrupt(error: BaseException) -> None:
+    if isinstance(error, RuntimeError) and str(error) == _INTERRUPTED:
+        raise _Interrupted from None
+
+
+def _translate_all(statements: list[Statement]) -> list[str]:
+    """Translate every statement without running any, returning the table paths it reads: a
+    construct dev cannot run, anywhere in the script, is refused before an earlier ``INSERT``
+    has changed a table."""
     translator = Translator(lambda _path, _line: "(SELECT 1)")
+    tables: list[str] = []
     for statement in statements:
+        if statement.kind in ("assign", "select", "insert"):
+            check_sources(statement.tokens)
         if statement.kind == "assign":
             assert statement.name is not None
             translator.define(statement.name, statement.tokens, statement.line)
         elif statement.kind in ("select", "insert"):
-            translator.query(statement.tokens)
+            tables += translator.query(statement.tokens).tables
+    return tables
 
 
-def _infer_columns(connection: duckdb.DuckDBPyConnection, file: Path) -> list[list[str]]:
-    """Column names and types from the whole file, remapped so values round-trip exactly."""
+def _loads(value: str) -> dict[str, Any]:
+    """A result row; DuckDB writes NaN and infinity bare, which only ``json`` parses."""
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
+
+
+def _non_finite_line(file: Path) -> int | None:
+    """The first line of a DuckDB JSON file holding a bare NaN or Infinity, if any."""
     if file.stat().st_size == 0:
-        return []
-    described = connection.execute(
-        f"DESCRIBE SELECT * FROM read_json({_literal(str(file))}, format='newline_delimited', "
-        "sample_size=-1)"
-    ).fetchall()
-    columns: list[list[str]] = []
-    for name, detected, *_ in described:
-        kind = str(detected)
-        if _AS_TEXT.match(kind):
-            kind = "VARCHAR"
-        elif _AS_JSON.match(kind):
-            kind = "JSON"
-        columns.append([str(name), kind])
-    return columns
+        return None
+    with file.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        for word in (b"NaN", b"Infinity"):
+            found = data.find(word)
+            while found >= 0:
+                start = data.rfind(b"\n", 0, found) + 1
+                end = data.find(b"\n", found)
+                end = len(data) if end < 0 else end
+                try:
+                    orjson.loads(data[start:end])
+                except orjson.JSONDecodeError:
+                    return data[:start].count(b"\n") + 1
+                found = data.find(word, end)
+    return None
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).split("\n")[0]
 
 
 def _literal(text: str) -> str:
