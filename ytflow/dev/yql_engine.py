@@ -14,22 +14,23 @@ translated SQL runs. No DuckDB exception leaves this module: each one becomes a 
 
 from __future__ import annotations
 
-import json
 import logging
-import mmap
 import re
-import signal
-import threading
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Generator, Iterable
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import duckdb
-import orjson
 
 from ytflow.dev.table_store import DevTableStore
+from ytflow.dev.yql_guards import (
+    interrupting_duckdb,
+    loads_row,
+    non_finite_line,
+    refuse_case_twins,
+    reraise_interrupt,
+)
 from ytflow.errors import TableNotFound, YqlError, YtflowError
 from ytflow.paths import table_name
 from ytflow.yql.functions import KNOWN_PRAGMAS
@@ -61,7 +62,6 @@ _YQL_SETTINGS = (
 # The alias a bare SELECT's rows are serialised through; unlike a short one such as ``r`` it
 # cannot be shadowed by a result column of the same name.
 _ROW = '"__ytflow_yql_row__"'
-_INTERRUPTED = "Query interrupted"  # what DuckDB raises (a RuntimeError) when a signal arrives
 _SEALED_HINT = (
     "dev YQL may read only the tables the script names; this is a dev engine bug if the "
     "query names only table paths, so please report it with the query"
@@ -82,7 +82,7 @@ class DevYqlEngine:
             self._files[str(self.store.file_for(path))] = path
         session = _Session()
         try:
-            with _signals_interrupt_duckdb():
+            with interrupting_duckdb():
                 translator = Translator(lambda path, line: self._relation(session, path, line))
                 rows: list[dict[str, Any]] = []
                 for statement in statements:
@@ -115,7 +115,7 @@ class DevYqlEngine:
             result = self._execute(
                 session, f"SELECT to_json({_ROW}) FROM ({sql}) AS {_ROW}", statement.line
             )
-            return [_loads(value) for (value,) in result]
+            return [loads_row(value) for (value,) in result]
         if statement.kind == "insert":
             self._insert(session, translator, statement)
         return rows  # USE and COMMIT change nothing in dev
@@ -140,7 +140,7 @@ class DevYqlEngine:
         copy = f"COPY ({sql}) TO {_literal(str(staged))} (FORMAT JSON)"
         copied = self._execute(session, copy, statement.line, writes=staged)
         if staged.exists():
-            bad_line = _non_finite_line(staged)
+            bad_line = non_finite_line(staged)
             if bad_line is not None:
                 raise YqlError(
                     f"INSERT INTO {statement.target}: result row {bad_line} holds NaN or "
@@ -165,7 +165,9 @@ class DevYqlEngine:
             raise TableNotFound(path, hint=f"YQL line {line} reads it")
         file = self.store.file_for(path)
         self._files[str(file)] = path
-        columns = self.store.cached(path, _CACHE_KEY, lambda: self._infer(session, path, file))
+        columns = self.store.cached(
+            path, _CACHE_KEY, lambda: self._infer(session, path, file, line)
+        )
         if not columns:
             return "(SELECT * FROM (SELECT NULL AS _empty) WHERE false)"
         spec = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns)
@@ -174,7 +176,7 @@ class DevYqlEngine:
             f"columns={{{spec}}})"
         )
 
-    def _infer(self, session: _Session, path: str, file: Path) -> list[list[str]]:
+    def _infer(self, session: _Session, path: str, file: Path, line: int) -> list[list[str]]:
         """Column names and types from the whole file, remapped so values round-trip exactly."""
         if file.stat().st_size == 0:
             return []
@@ -185,7 +187,7 @@ class DevYqlEngine:
         try:
             described = session.connection(self._files).execute(describe).fetchall()
         except (duckdb.Error, RuntimeError) as error:
-            _reraise_interrupt(error)
+            reraise_interrupt(error)
             raise self._unreadable(path, _first_line(error)) from None
         columns: list[list[str]] = []
         for name, detected, *_ in described:
@@ -195,6 +197,7 @@ class DevYqlEngine:
             elif _AS_JSON.match(kind):
                 kind = "JSON"
             columns.append([str(name), kind])
+        refuse_case_twins(path, file, [name for name, _kind in columns], line)
         return columns
 
     @contextmanager
@@ -203,7 +206,7 @@ class DevYqlEngine:
         try:
             yield
         except (duckdb.Error, RuntimeError) as error:
-            _reraise_interrupt(error)
+            reraise_interrupt(error)
             message = _first_line(error)
             if isinstance(error, duckdb.PermissionException):
                 raise YqlError(
@@ -288,58 +291,6 @@ def _sealed_connection(files: Iterable[str]) -> duckdb.DuckDBPyConnection:
     return connection
 
 
-@contextmanager
-def _signals_interrupt_duckdb() -> Generator[None]:
-    """Let SIGINT and SIGTERM stop a running query, then act as they would have.
-
-    DuckDB turns a signal handler's exception into ``RuntimeError("Query interrupted")`` and
-    drops the exception itself, so the driver's own handler (exit 130 or 143) would never
-    run. While a script runs, the signal only stops DuckDB; afterwards it is raised again
-    for the handler that was installed before.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        try:
-            yield
-        except _Interrupted:
-            raise YqlError("the query was interrupted") from None
-        return
-    received: list[int] = []
-
-    def interrupt(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
-        raise _Interrupted
-
-    previous: dict[int, Callable[[int, FrameType | None], Any] | int | None] = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        handler = signal.getsignal(signum)
-        if handler not in (signal.SIG_IGN, None):
-            previous[signum] = handler
-            signal.signal(signum, interrupt)
-    interrupted = False
-    try:
-        yield
-    except _Interrupted:
-        interrupted = True
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if received:
-        signal.raise_signal(received[0])  # the handler installed before acts on it now
-    if interrupted or received:
-        raise YqlError(
-            "the query was interrupted" + (f" by signal {received[0]}" if received else "")
-        )
-
-
-class _Interrupted(BaseException):
-    """Raised by the temporary signal handler to stop DuckDB (never leaves this module)."""
-
-
-def _reraise_interrupt(error: BaseException) -> None:
-    if isinstance(error, RuntimeError) and str(error) == _INTERRUPTED:
-        raise _Interrupted from None
-
-
 def _translate_all(statements: list[Statement]) -> list[str]:
     """Translate every statement without running any, returning the table paths it reads: a
     construct dev cannot run, anywhere in the script, is refused before an earlier ``INSERT``
@@ -355,33 +306,6 @@ def _translate_all(statements: list[Statement]) -> list[str]:
         elif statement.kind in ("select", "insert"):
             tables += translator.query(statement.tokens).tables
     return tables
-
-
-def _loads(value: str) -> dict[str, Any]:
-    """A result row; DuckDB writes NaN and infinity bare, which only ``json`` parses."""
-    try:
-        return orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return json.loads(value)
-
-
-def _non_finite_line(file: Path) -> int | None:
-    """The first line of a DuckDB JSON file holding a bare NaN or Infinity, if any."""
-    if file.stat().st_size == 0:
-        return None
-    with file.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        for word in (b"NaN", b"Infinity"):
-            found = data.find(word)
-            while found >= 0:
-                start = data.rfind(b"\n", 0, found) + 1
-                end = data.find(b"\n", found)
-                end = len(data) if end < 0 else end
-                try:
-                    orjson.loads(data[start:end])
-                except orjson.JSONDecodeError:
-                    return data[:start].count(b"\n") + 1
-                found = data.find(word, end)
-    return None
 
 
 def _first_line(error: BaseException) -> str:
