@@ -25,6 +25,7 @@ import duckdb
 
 from ytflow.dev.table_store import DevTableStore
 from ytflow.dev.yql_guards import (
+    Interrupted,
     interrupting_duckdb,
     loads_row,
     non_finite_line,
@@ -82,7 +83,7 @@ class DevYqlEngine:
             self._files[str(self.store.file_for(path))] = path
         session = _Session()
         try:
-            with interrupting_duckdb():
+            with interrupting_duckdb(session.interrupt):
                 translator = Translator(lambda path, line: self._relation(session, path, line))
                 rows: list[dict[str, Any]] = []
                 for statement in statements:
@@ -187,7 +188,7 @@ class DevYqlEngine:
         try:
             described = session.connection(self._files).execute(describe).fetchall()
         except (duckdb.Error, RuntimeError) as error:
-            reraise_interrupt(error)
+            _reraise_interrupt(error)
             raise self._unreadable(path, _first_line(error)) from None
         columns: list[list[str]] = []
         for name, detected, *_ in described:
@@ -206,7 +207,7 @@ class DevYqlEngine:
         try:
             yield
         except (duckdb.Error, RuntimeError) as error:
-            reraise_interrupt(error)
+            _reraise_interrupt(error)
             message = _first_line(error)
             if isinstance(error, duckdb.PermissionException):
                 raise YqlError(
@@ -269,6 +270,11 @@ class _Session:
             self._connection = _sealed_connection(self._allowed)
         return self._connection
 
+    def interrupt(self) -> None:
+        """Stop the running query (called from another thread; DuckDB allows it)."""
+        if self._connection is not None:
+            self._connection.interrupt()
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
@@ -306,6 +312,13 @@ def _translate_all(statements: list[Statement]) -> list[str]:
         elif statement.kind in ("select", "insert"):
             tables += translator.query(statement.tokens).tables
     return tables
+
+
+def _reraise_interrupt(error: BaseException) -> None:
+    """A query stopped by ``interrupt()`` or by a signal DuckDB noticed: ``Interrupted``."""
+    if isinstance(error, duckdb.InterruptException):
+        raise Interrupted from None
+    reraise_interrupt(error)
 
 
 def _first_line(error: BaseException) -> str:

@@ -7,10 +7,12 @@ would merge because it matches them case-insensitively.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import mmap
 import re
 import signal
+import socket
 import threading
 from collections.abc import Callable, Generator
 from contextlib import contextmanager
@@ -27,13 +29,15 @@ _INTERRUPTED = "Query interrupted"  # what DuckDB raises (a RuntimeError) when a
 
 
 @contextmanager
-def interrupting_duckdb() -> Generator[None]:
-    """Let SIGINT and SIGTERM stop a running query, then act as they would have.
+def interrupting_duckdb(interrupt: Callable[[], None]) -> Generator[None]:
+    """Let SIGINT and SIGTERM stop a running query at once, then act as they would have.
 
-    DuckDB turns a signal handler's exception into ``RuntimeError("Query interrupted")`` and
-    drops the exception itself, so the driver's own handler (exit 130 or 143) would never
-    run. While a script runs, the signal only stops DuckDB; afterwards it is raised again
-    for the handler that was installed before.
+    While DuckDB runs a query the main thread sits in C code, so a Python signal handler
+    (the driver's, or the default one that raises ``KeyboardInterrupt``) waits until the
+    query ends, which may be never. So for the script's duration the signal's wakeup byte
+    wakes a watcher thread that calls ``interrupt`` (DuckDB's own, thread-safe), and a
+    temporary handler records the signal. Once DuckDB has stopped, the handler installed
+    before is given the signal again, so the process ends exactly as it would have.
     """
     if threading.current_thread() is not threading.main_thread():
         try:
@@ -43,7 +47,7 @@ def interrupting_duckdb() -> Generator[None]:
         return
     received: list[int] = []
 
-    def interrupt(signum: int, _frame: FrameType | None) -> None:
+    def record(signum: int, _frame: FrameType | None) -> None:
         received.append(signum)
         raise Interrupted
 
@@ -52,21 +56,57 @@ def interrupting_duckdb() -> Generator[None]:
         handler = signal.getsignal(signum)
         if handler not in (signal.SIG_IGN, None):
             previous[signum] = handler
-            signal.signal(signum, interrupt)
+            signal.signal(signum, record)
     interrupted = False
     try:
-        yield
+        with _watching_signals(interrupt):
+            yield
     except Interrupted:
         interrupted = True
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if received:
-        signal.raise_signal(received[0])  # the handler installed before acts on it now
+        try:
+            signal.raise_signal(received[0])  # the handler installed before acts on it now
+        except BaseException as error:
+            raise error from None  # its traceback need not show how DuckDB was stopped
     if interrupted or received:
         raise YqlError(
             "the query was interrupted" + (f" by signal {received[0]}" if received else "")
-        )
+        ) from None
+
+
+@contextmanager
+def _watching_signals(interrupt: Callable[[], None]) -> Generator[None]:
+    """Call ``interrupt`` from a thread whenever a handled signal arrives."""
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    try:
+        previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    except ValueError:  # not the main thread after all, or the fd is unusable
+        reader.close()
+        writer.close()
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while reader.recv(64) and not done.is_set():
+            with contextlib.suppress(Exception):  # the query may have ended meanwhile
+                interrupt()
+
+    watcher = threading.Thread(target=watch, name="ytflow-yql-signals", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        done.set()
+        writer.send(b"\0")  # wakes the watcher, which sees ``done`` and returns
+        watcher.join()
+        reader.close()
+        writer.close()
 
 
 class Interrupted(BaseException):
