@@ -183,3 +183,11 @@ def test_a_signal_stops_a_running_query(
     assert driver.returncode == exit_code, err
     assert "_duckdb." not in err  # no DuckDB exception, not even in the chain
     assert "RuntimeError" not in err
+
+
+def test_an_empty_result_keeps_its_columns(yt: DevClient) -> None:
+    """On the cluster an INSERT's table has the query's schema even when it has no rows."""
+    yt.write_table("//p/t", [{"a": 1, "d": "2024-01-01"}])
+    assert yt.filter_table(input_table="//p/t", output_table="//p/e", condition="a > 5") == 0
+    assert yt.run_yql("SELECT a, d FROM `//p/e` WHERE a > 0;") == []
+    assert yt.filter_table(input_table="//p/e", output_table="//p/e2", condition="a > 0") == 0

@@ -75,6 +75,7 @@ class DevYqlEngine:
     def __init__(self, store: DevTableStore) -> None:
         self.store = store
         self._files: dict[str, str] = {}  # table file -> table path, for the scripts' tables
+        self._empty_results: dict[str, list[list[str]]] = {}  # INSERT target -> its columns
 
     def run(self, query: str) -> list[dict[str, Any]]:
         """Run every statement; return the rows of the last bare SELECT (else ``[]``)."""
@@ -119,6 +120,7 @@ class DevYqlEngine:
             return [loads_row(value) for (value,) in result]
         if statement.kind == "insert":
             self._insert(session, translator, statement)
+            self._remember_empty_schema(statement)
         return rows  # USE and COMMIT change nothing in dev
 
     def _insert(self, session: _Session, translator: Translator, statement: Statement) -> None:
@@ -150,7 +152,19 @@ class DevYqlEngine:
                     hint="the cluster stores them in a Double column; for dev, replace them "
                     "(with NULL, say) before the INSERT",
                 )
-        return int(copied[0][0]) if copied else 0
+        rows = int(copied[0][0]) if copied else 0
+        if rows == 0 and statement.target is not None:
+            described = self._execute(session, f"DESCRIBE {sql}", statement.line)
+            self._empty_results[statement.target] = _read_types(described)
+        return rows
+
+    def _remember_empty_schema(self, statement: Statement) -> None:
+        """An empty result keeps its columns, as the cluster's table keeps its schema, so a
+        later query naming them reads no rows instead of failing (nothing to infer from)."""
+        columns = self._empty_results.pop(statement.target or "", None)
+        if columns is None or self.store.row_count(statement.target or "") != 0:
+            return
+        self.store.cached(statement.target or "", _CACHE_KEY, lambda: columns)
 
     def _execute(
         self, session: _Session, sql: str, line: int, *, writes: Path | None = None
@@ -190,14 +204,7 @@ class DevYqlEngine:
         except (duckdb.Error, RuntimeError) as error:
             _reraise_interrupt(error)
             raise self._unreadable(path, _first_line(error)) from None
-        columns: list[list[str]] = []
-        for name, detected, *_ in described:
-            kind = str(detected)
-            if _AS_TEXT.match(kind):
-                kind = "VARCHAR"
-            elif _AS_JSON.match(kind):
-                kind = "JSON"
-            columns.append([str(name), kind])
+        columns = _read_types(described)
         refuse_case_twins(path, file, [name for name, _kind in columns], line)
         return columns
 
@@ -245,8 +252,9 @@ class DevYqlEngine:
         file = self.store.file_for(path)
         return YqlError(
             f"{path}: DuckDB, which runs dev YQL, cannot read {file}: {message}",
-            hint="the table's rows are valid JSON, but DuckDB's JSON reader refuses them "
-            "(e.g. values nested deeper than 128 levels); run this query in prod",
+            hint="each line is a JSON object, but DuckDB's JSON reader refuses them (a column "
+            "with an empty name, or values nested deeper than 128 levels, say); run this query "
+            "in prod",
         )
 
 
@@ -312,6 +320,19 @@ def _translate_all(statements: list[Statement]) -> list[str]:
         elif statement.kind in ("select", "insert"):
             tables += translator.query(statement.tokens).tables
     return tables
+
+
+def _read_types(described: list[tuple[Any, ...]]) -> list[list[str]]:
+    """``DESCRIBE`` rows -> [name, type] to read a column as, so values round-trip exactly."""
+    columns: list[list[str]] = []
+    for name, detected, *_ in described:
+        kind = str(detected)
+        if _AS_TEXT.match(kind):
+            kind = "VARCHAR"
+        elif _AS_JSON.match(kind):
+            kind = "JSON"
+        columns.append([str(name), kind])
+    return columns
 
 
 def _reraise_interrupt(error: BaseException) -> None:
