@@ -313,7 +313,8 @@ def _translate_all(statements: list[Statement]) -> list[str]:
     tables: list[str] = []
     for statement in statements:
         if statement.kind in ("assign", "select", "insert"):
-            check_sources(statement.tokens)
+            scalars = [name for name, named in translator.named.items() if not named.is_query]
+            check_sources(statement.tokens, scalars)
         if statement.kind == "assign":
             assert statement.name is not None
             translator.define(statement.name, statement.tokens, statement.line)

@@ -14,7 +14,7 @@ DuckDB itself from every file but the tables a statement uses (see ``ytflow.dev.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from ytflow.errors import YqlError
 from ytflow.yql.tokens import Kind, Token
@@ -49,14 +49,16 @@ _HINT = (
 )
 
 
-def check_sources(tokens: Sequence[Token]) -> None:
-    """Raise ``YqlError`` for the first data source in ``tokens`` that is not a table."""
+def check_sources(tokens: Sequence[Token], scalars: Collection[str] = ()) -> None:
+    """Raise ``YqlError`` for the first data source in ``tokens`` that is not a table.
+
+    ``scalars`` names the ``$name`` definitions that are expressions, not subqueries.
+    """
     in_from = [False]  # per bracket depth: inside a FROM clause
     expect_source = False
     for index, token in enumerate(tokens):
-        following = tokens[index + 1] if index + 1 < len(tokens) else None
         if expect_source:
-            expect_source = _source(tokens, index, token, following, in_from)
+            expect_source = _source(tokens, index, in_from=in_from, scalars=scalars)
             continue
         if token.is_symbol("(", "[", "{"):
             in_from.append(False)
@@ -73,13 +75,11 @@ def check_sources(tokens: Sequence[Token]) -> None:
 
 
 def _source(
-    tokens: Sequence[Token],
-    index: int,
-    token: Token,
-    following: Token | None,
-    in_from: list[bool],
+    tokens: Sequence[Token], index: int, *, in_from: list[bool], scalars: Collection[str]
 ) -> bool:
     """Check the token that starts a data source; True while a source is still expected."""
+    token = tokens[index]
+    following = tokens[index + 1] if index + 1 < len(tokens) else None
     previous = tokens[index - 1]
     if token.kind is Kind.WORD and token.text.upper() in _PREFIXES:
         return True
@@ -90,6 +90,8 @@ def _source(
         in_from.append(nested)  # ( `//a` JOIN `//b` ): a table list inside brackets
         return nested
     if token.kind is Kind.PARAM:
+        if token.value in scalars:
+            raise _refused(f"{token.text}, which is an expression, not a subquery,", token)
         return False
     if token.kind is Kind.QUOTED:
         if token.value.startswith("//") or previous.is_word("FROM", "JOIN"):
