@@ -276,8 +276,13 @@ def _sort_and_limit(data: st.DataObject) -> None:
         _result, error = attempt(root, call, "//p/out")
         if error is not None:
             return
-        keys = [order_by] if isinstance(order_by, str) else list(order_by)
         got = rows_of(client, "//p/out")
+        assert all(row in table.rows for row in got)
+        if order_by is None:  # limit_table without an order: any `limit` rows
+            assert isinstance(limit, int)
+            assert len(got) == min(limit, len(table.rows))
+            return
+        keys = [order_by] if isinstance(order_by, str) else list(order_by)
 
         def key(row: dict[str, Any]) -> tuple[tuple[bool, int], ...]:
             return tuple((row[name] is not None, row[name] or 0) for name in keys)
