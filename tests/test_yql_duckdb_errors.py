@@ -191,3 +191,17 @@ def test_an_empty_result_keeps_its_columns(yt: DevClient) -> None:
     assert yt.filter_table(input_table="//p/t", output_table="//p/e", condition="a > 5") == 0
     assert yt.run_yql("SELECT a, d FROM `//p/e` WHERE a > 0;") == []
     assert yt.filter_table(input_table="//p/e", output_table="//p/e2", condition="a > 0") == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT " + "(" * 3000 + "1" + ")" * 3000 + " AS x;",  # RecursionError in the translator
+        "SELECT ::;",  # found by the fuzz: IndexError in the translator
+        "SELECT String::;",
+    ],
+    ids=["deep-brackets", "bare-module-separator", "module-without-function"],
+)
+def test_a_query_the_translator_chokes_on_is_a_yql_error(yt: DevClient, query: str) -> None:
+    with pytest.raises(YqlError):
+        yt.run_yql(query)

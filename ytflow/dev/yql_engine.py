@@ -79,8 +79,8 @@ class DevYqlEngine:
 
     def run(self, query: str) -> list[dict[str, Any]]:
         """Run every statement; return the rows of the last bare SELECT (else ``[]``)."""
-        statements = parse_script(query)
-        for path in _translate_all(statements):
+        statements, tables = _translated(query)
+        for path in tables:
             self._files[str(self.store.file_for(path))] = path
         session = _Session()
         try:
@@ -303,6 +303,27 @@ def _sealed_connection(files: Iterable[str]) -> duckdb.DuckDBPyConnection:
         connection.close()
         raise
     return connection
+
+
+def _translated(query: str) -> tuple[list[Statement], list[str]]:
+    """The script's statements and the tables they read; a query the translator chokes on is
+    a ``YqlError`` too, never a raw Python exception in stage code."""
+    try:
+        statements = parse_script(query)
+        return statements, _translate_all(statements)
+    except RecursionError:
+        raise YqlError(
+            "the query nests brackets or subqueries too deeply for dev's YQL translator",
+            hint="flatten the expression (a few hundred levels are fine), or run it in prod",
+        ) from None
+    except (IndexError, KeyError, ValueError, TypeError, AttributeError) as error:
+        if isinstance(error, YtflowError):
+            raise
+        raise YqlError(
+            f"dev's YQL translator failed on this query ({type(error).__name__}: {error})",
+            hint="this is a dev engine bug: please report it with the query; "
+            "the query may run in prod",
+        ) from None
 
 
 def _translate_all(statements: list[Statement]) -> list[str]:
