@@ -205,3 +205,14 @@ def test_an_empty_result_keeps_its_columns(yt: DevClient) -> None:
 def test_a_query_the_translator_chokes_on_is_a_yql_error(yt: DevClient, query: str) -> None:
     with pytest.raises(YqlError):
         yt.run_yql(query)
+
+
+def test_an_empty_table_adds_no_column(yt: DevClient) -> None:
+    """A table written with no rows has no columns; a UNION or JOIN with it adds none."""
+    yt.write_table("//p/empty", [])
+    yt.union_tables(input_tables=["//p/empty", "//p/good"], output_table="//p/out")
+    assert list(yt.read_table("//p/out")) == [{"x": 1}]
+    assert yt.run_yql("SELECT * FROM `//p/good` AS g LEFT JOIN `//p/empty` AS e ON true;") == [
+        {"x": 1}
+    ]
+    assert yt.run_yql("SELECT * FROM `//p/empty`;") == []

@@ -63,6 +63,7 @@ _YQL_SETTINGS = (
 # The alias a bare SELECT's rows are serialised through; unlike a short one such as ``r`` it
 # cannot be shadowed by a result column of the same name.
 _ROW = '"__ytflow_yql_row__"'
+_EMPTY = '"__ytflow_no_columns__"'  # the one column of an empty table's relation
 _SEALED_HINT = (
     "dev YQL may read only the tables the script names; this is a dev engine bug if the "
     "query names only table paths, so please report it with the query"
@@ -76,6 +77,7 @@ class DevYqlEngine:
         self.store = store
         self._files: dict[str, str] = {}  # table file -> table path, for the scripts' tables
         self._empty_results: dict[str, list[list[str]]] = {}  # INSERT target -> its columns
+        self._reads_empty = False  # the statement reads a table without columns
 
     def run(self, query: str) -> list[dict[str, Any]]:
         """Run every statement; return the rows of the last bare SELECT (else ``[]``)."""
@@ -112,8 +114,11 @@ class DevYqlEngine:
             assert statement.name is not None
             translator.define(statement.name, statement.tokens, statement.line)
             return rows
+        self._reads_empty = False
         if statement.kind == "select":
-            sql = translator.query(statement.tokens).sql
+            sql = self._without_placeholder(
+                session, translator.query(statement.tokens).sql, statement.line
+            )
             result = self._execute(
                 session, f"SELECT to_json({_ROW}) FROM ({sql}) AS {_ROW}", statement.line
             )
@@ -140,6 +145,7 @@ class DevYqlEngine:
 
     def _copy(self, session: _Session, sql: str, staged: Path, statement: Statement) -> int:
         """DuckDB writes the result to ``staged``; returns its row count."""
+        sql = self._without_placeholder(session, sql, statement.line)
         copy = f"COPY ({sql}) TO {_literal(str(staged))} (FORMAT JSON)"
         copied = self._execute(session, copy, statement.line, writes=staged)
         if staged.exists():
@@ -161,10 +167,23 @@ class DevYqlEngine:
     def _remember_empty_schema(self, statement: Statement) -> None:
         """An empty result keeps its columns, as the cluster's table keeps its schema, so a
         later query naming them reads no rows instead of failing (nothing to infer from)."""
-        columns = self._empty_results.pop(statement.target or "", None)
-        if columns is None or self.store.row_count(statement.target or "") != 0:
-            return
-        self.store.cached(statement.target or "", _CACHE_KEY, lambda: columns)
+        assert statement.target is not None
+        columns = self._empty_results.pop(statement.target, None)
+        if columns is not None and self.store.row_count(statement.target) == 0:
+            self.store.cached(statement.target, _CACHE_KEY, lambda: columns)
+
+    def _without_placeholder(self, session: _Session, sql: str, line: int) -> str:
+        """``sql`` without the placeholder column an empty table is read with (a relation
+        needs a column), so a UNION or JOIN with an empty table adds no column of its own."""
+        if not self._reads_empty:
+            return sql
+        names = [name for name, *_ in self._execute(session, f"DESCRIBE {sql}", line)]
+        kept = [str(name) for name in names if name != _EMPTY.strip('"')]
+        if len(kept) == len(names):
+            return sql
+        if not kept:  # only the placeholder: the result has no columns, hence no rows
+            return "SELECT 1 AS one WHERE false"
+        return f"SELECT {', '.join(_identifier(name) for name in kept)} FROM ({sql})"
 
     def _execute(
         self, session: _Session, sql: str, line: int, *, writes: Path | None = None
@@ -184,7 +203,8 @@ class DevYqlEngine:
             path, _CACHE_KEY, lambda: self._infer(session, path, file, line)
         )
         if not columns:
-            return "(SELECT * FROM (SELECT NULL AS _empty) WHERE false)"
+            self._reads_empty = True
+            return f"(SELECT * FROM (SELECT NULL AS {_EMPTY}) WHERE false)"
         spec = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns)
         return (
             f"read_json({_literal(str(file))}, format='newline_delimited', records=true, "
@@ -366,6 +386,10 @@ def _reraise_interrupt(error: BaseException) -> None:
 
 def _first_line(error: BaseException) -> str:
     return str(error).split("\n")[0]
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(text: str) -> str:
