@@ -4,23 +4,39 @@ DuckDB reads each table's file itself (no Python loop over rows) with column typ
 from the whole table (not a sample): dates and UUIDs stay strings, a column of mixed types
 stays JSON, nested values stay JSON, int64 keeps full precision. ``INSERT INTO`` results are
 written by DuckDB straight to a staged file and committed like any dev table write.
+
+YQL on the cluster reads tables only, so DuckDB is sealed from the filesystem: each
+connection may open exactly the table files the script names (and an ``INSERT``'s staged
+file), no extension may be installed or loaded, and the configuration is locked before any
+translated SQL runs. No DuckDB exception leaves this module: each one becomes a ``YqlError``
+(or a ``TableFormatError`` naming the table file and line that DuckDB could not read).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Generator, Iterable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
 
 from ytflow.dev.table_store import DevTableStore
-from ytflow.errors import TableNotFound, YqlError
+from ytflow.dev.yql_guards import (
+    Interrupted,
+    interrupting_duckdb,
+    loads_row,
+    non_finite_line,
+    refuse_case_twins,
+    reraise_interrupt,
+)
+from ytflow.errors import TableNotFound, YqlError, YtflowError
 from ytflow.paths import table_name
 from ytflow.yql.functions import KNOWN_PRAGMAS
 from ytflow.yql.script import Statement, parse_script
+from ytflow.yql.sources import check_sources
 from ytflow.yql.translate import Translator
 
 _logger = logging.getLogger("ytflow.yql")
@@ -28,6 +44,14 @@ _CACHE_KEY = "duckdb_columns"
 # Types DuckDB may detect that would change values on the way back out.
 _AS_TEXT = re.compile(r"^(DATE|TIME|TIMESTAMP.*|UUID|INTERVAL)$")
 _AS_JSON = re.compile(r'^(STRUCT.*|MAP.*|.*\[\]|"NULL"|NULL)$')
+# Fixed when a connection opens: nothing may be fetched, installed or loaded from outside.
+_CONNECT: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_persistent_secrets": False,
+    "python_enable_replacements": False,
+}
 # YQL semantics DuckDB does not have by default: integer / integer stays an integer
 # (PRAGMA ClassicDivision, on by default), integer division by zero is NULL, and NULL sorts
 # before every value (ascending; last when descending), as YT sorts it.
@@ -39,6 +63,11 @@ _YQL_SETTINGS = (
 # The alias a bare SELECT's rows are serialised through; unlike a short one such as ``r`` it
 # cannot be shadowed by a result column of the same name.
 _ROW = '"__ytflow_yql_row__"'
+_EMPTY = '"__ytflow_no_columns__"'  # the one column of an empty table's relation
+_SEALED_HINT = (
+    "dev YQL may read only the tables the script names; this is a dev engine bug if the "
+    "query names only table paths, so please report it with the query"
+)
 
 
 class DevYqlEngine:
@@ -46,26 +75,29 @@ class DevYqlEngine:
 
     def __init__(self, store: DevTableStore) -> None:
         self.store = store
+        self._files: dict[str, str] = {}  # table file -> table path, for the scripts' tables
+        self._empty_results: dict[str, list[list[str]]] = {}  # INSERT target -> its columns
+        self._reads_empty = False  # the statement reads a table without columns
 
     def run(self, query: str) -> list[dict[str, Any]]:
         """Run every statement; return the rows of the last bare SELECT (else ``[]``)."""
-        statements = parse_script(query)
-        _translate_all(statements)
-        connection = duckdb.connect()
+        statements, tables = _translated(query)
+        for path in tables:
+            self._files[str(self.store.file_for(path))] = path
+        session = _Session()
         try:
-            for setting in _YQL_SETTINGS:
-                connection.execute(setting)
-            translator = Translator(lambda path, line: self._relation(connection, path, line))
-            rows: list[dict[str, Any]] = []
-            for statement in statements:
-                rows = self._statement(connection, translator, statement, rows)
-            return rows
+            with interrupting_duckdb(session.interrupt):
+                translator = Translator(lambda path, line: self._relation(session, path, line))
+                rows: list[dict[str, Any]] = []
+                for statement in statements:
+                    rows = self._statement(session, translator, statement, rows)
+                return rows
         finally:
-            connection.close()
+            session.close()
 
     def _statement(
         self,
-        connection: duckdb.DuckDBPyConnection,
+        session: _Session,
         translator: Translator,
         statement: Statement,
         rows: list[dict[str, Any]],
@@ -82,19 +114,21 @@ class DevYqlEngine:
             assert statement.name is not None
             translator.define(statement.name, statement.tokens, statement.line)
             return rows
+        self._reads_empty = False
         if statement.kind == "select":
-            sql = translator.query(statement.tokens).sql
-            result = self._execute(
-                connection, f"SELECT to_json({_ROW}) FROM ({sql}) AS {_ROW}", statement
+            sql = self._without_placeholder(
+                session, translator.query(statement.tokens).sql, statement.line
             )
-            return [orjson.loads(value) for (value,) in result.fetchall()]
+            result = self._execute(
+                session, f"SELECT to_json({_ROW}) FROM ({sql}) AS {_ROW}", statement.line
+            )
+            return [loads_row(value) for (value,) in result]
         if statement.kind == "insert":
-            self._insert(connection, translator, statement)
+            self._insert(session, translator, statement)
+            self._remember_empty_schema(statement)
         return rows  # USE and COMMIT change nothing in dev
 
-    def _insert(
-        self, connection: duckdb.DuckDBPyConnection, translator: Translator, statement: Statement
-    ) -> None:
+    def _insert(self, session: _Session, translator: Translator, statement: Statement) -> None:
         assert statement.target is not None
         target = statement.target
         self.store.file_for(target)  # validates the path and refuses a base-name conflict
@@ -102,63 +136,236 @@ class DevYqlEngine:
         staged = self.store.dev_dir / f".yql.{table_name(target)}.jsonl"
         self.store.dev_dir.mkdir(parents=True, exist_ok=True)
         try:
-            copied = self._execute(
-                connection,
-                f"COPY ({sql}) TO {_literal(str(staged))} (FORMAT JSON)",
-                statement,
-            ).fetchone()
-            rows = int(copied[0]) if copied else 0
+            rows = self._copy(session, sql, staged, statement)
             if not staged.exists():
                 staged.touch()
             self.store.commit([(target, [staged], rows)], append=not statement.truncate)
         finally:
             staged.unlink(missing_ok=True)
 
-    def _execute(
-        self, connection: duckdb.DuckDBPyConnection, sql: str, statement: Statement
-    ) -> duckdb.DuckDBPyConnection:
-        try:
-            return connection.execute(sql)
-        except duckdb.Error as error:
-            message = str(error).split("\n")[0]
-            raise YqlError(
-                f"the query failed in DuckDB: {message}",
-                line=statement.line,
-                hint=f"dev translated it to: {sql}",
-            ) from None
+    def _copy(self, session: _Session, sql: str, staged: Path, statement: Statement) -> int:
+        """DuckDB writes the result to ``staged``; returns its row count."""
+        sql = self._without_placeholder(session, sql, statement.line)
+        copy = f"COPY ({sql}) TO {_literal(str(staged))} (FORMAT JSON)"
+        copied = self._execute(session, copy, statement.line, writes=staged)
+        if staged.exists():
+            bad_line = non_finite_line(staged)
+            if bad_line is not None:
+                raise YqlError(
+                    f"INSERT INTO {statement.target}: result row {bad_line} holds NaN or "
+                    "infinity, which a dev table cannot store (JSON has no such values)",
+                    line=statement.line,
+                    hint="the cluster stores them in a Double column; for dev, replace them "
+                    "(with NULL, say) before the INSERT",
+                )
+        rows = int(copied[0][0]) if copied else 0
+        if rows == 0 and statement.target is not None:
+            described = self._execute(session, f"DESCRIBE {sql}", statement.line)
+            self._empty_results[statement.target] = _read_types(described)
+        return rows
 
-    def _relation(self, connection: duckdb.DuckDBPyConnection, path: str, line: int) -> str:
+    def _remember_empty_schema(self, statement: Statement) -> None:
+        """An empty result keeps its columns, as the cluster's table keeps its schema, so a
+        later query naming them reads no rows instead of failing (nothing to infer from)."""
+        assert statement.target is not None
+        columns = self._empty_results.pop(statement.target, None)
+        if columns is not None and self.store.row_count(statement.target) == 0:
+            self.store.cached(statement.target, _CACHE_KEY, lambda: columns)
+
+    def _without_placeholder(self, session: _Session, sql: str, line: int) -> str:
+        """``sql`` without the placeholder column an empty table is read with (a relation
+        needs a column), so a UNION or JOIN with an empty table adds no column of its own."""
+        if not self._reads_empty:
+            return sql
+        names = [name for name, *_ in self._execute(session, f"DESCRIBE {sql}", line)]
+        kept = [str(name) for name in names if name != _EMPTY.strip('"')]
+        if len(kept) == len(names):
+            return sql
+        if not kept:  # only the placeholder: the result has no columns, hence no rows
+            return "SELECT 1 AS one WHERE false"
+        return f"SELECT {', '.join(_identifier(name) for name in kept)} FROM ({sql})"
+
+    def _execute(
+        self, session: _Session, sql: str, line: int, *, writes: Path | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Run ``sql`` on a connection that may open the script's tables (and ``writes``)."""
+        files = [*self._files, *([str(writes)] if writes is not None else [])]
+        with self._duckdb_errors(line, sql):
+            return session.connection(files).execute(sql).fetchall()
+
+    def _relation(self, session: _Session, path: str, line: int) -> str:
         """SQL that reads the table ``path``: its JSONL file with explicit column types."""
         if not self.store.exists(path):
             raise TableNotFound(path, hint=f"YQL line {line} reads it")
         file = self.store.file_for(path)
-        columns = self.store.cached(path, _CACHE_KEY, lambda: _infer_columns(connection, file))
+        self._files[str(file)] = path
+        columns = self.store.cached(
+            path, _CACHE_KEY, lambda: self._infer(session, path, file, line)
+        )
         if not columns:
-            return "(SELECT * FROM (SELECT NULL AS _empty) WHERE false)"
+            self._reads_empty = True
+            return f"(SELECT * FROM (SELECT NULL AS {_EMPTY}) WHERE false)"
         spec = ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns)
-        return f"read_json({_literal(str(file))}, format='newline_delimited', columns={{{spec}}})"
+        return (
+            f"read_json({_literal(str(file))}, format='newline_delimited', records=true, "
+            f"columns={{{spec}}})"
+        )
+
+    def _infer(self, session: _Session, path: str, file: Path, line: int) -> list[list[str]]:
+        """Column names and types from the whole file, remapped so values round-trip exactly."""
+        if file.stat().st_size == 0:
+            return []
+        describe = (
+            f"DESCRIBE SELECT * FROM read_json({_literal(str(file))}, "
+            "format='newline_delimited', records=true, sample_size=-1)"
+        )
+        try:
+            described = session.connection(self._files).execute(describe).fetchall()
+        except (duckdb.Error, RuntimeError) as error:
+            _reraise_interrupt(error)
+            raise self._unreadable(path, _first_line(error)) from None
+        columns = _read_types(described)
+        refuse_case_twins(path, file, [name for name, _kind in columns], line)
+        return columns
+
+    @contextmanager
+    def _duckdb_errors(self, line: int, sql: str) -> Generator[None]:
+        """Every DuckDB exception of one statement as the ytflow error that explains it."""
+        try:
+            yield
+        except (duckdb.Error, RuntimeError) as error:
+            _reraise_interrupt(error)
+            message = _first_line(error)
+            if isinstance(error, duckdb.PermissionException):
+                raise YqlError(
+                    f"dev refused DuckDB access to a file: {message}",
+                    line=line,
+                    hint=_SEALED_HINT,
+                ) from None
+            quoted = str(error)
+            table = next(
+                (path for file, path in self._files.items() if f'"{file}"' in quoted), None
+            )
+            if table is not None:
+                raise self._unreadable(table, message) from None
+            if isinstance(error, duckdb.OutOfMemoryException):
+                raise YqlError(
+                    f"DuckDB ran out of memory: {message}",
+                    line=line,
+                    hint="reduce what one statement reads or groups, or run it in prod",
+                ) from None
+            raise YqlError(
+                f"the query failed in DuckDB: {message}",
+                line=line,
+                hint=f"dev translated it to: {sql}",
+            ) from None
+
+    def _unreadable(self, path: str, message: str) -> YtflowError:
+        """Why DuckDB could not read the table ``path``: its first bad line, if it has one."""
+        try:
+            for _row in self.store.read(path):
+                pass
+        except YtflowError as error:
+            return error
+        except (OSError, ValueError, RecursionError):
+            pass  # the store's own reader failed too; DuckDB's message is the best we have
+        file = self.store.file_for(path)
+        return YqlError(
+            f"{path}: DuckDB, which runs dev YQL, cannot read {file}: {message}",
+            hint="each line is a JSON object, but DuckDB's JSON reader refuses them (a column "
+            "with an empty name, or values nested deeper than 128 levels, say); run this query "
+            "in prod",
+        )
 
 
-def _translate_all(statements: list[Statement]) -> None:
-    """Translate every statement without running any: a construct dev cannot run, anywhere in
-    the script, is refused before an earlier ``INSERT`` has changed a table."""
+class _Session:
+    """The script's one DuckDB connection, sealed to the files it may open.
+
+    The allowed files are fixed when the connection opens (DuckDB's configuration is then
+    locked), so a statement that needs one more file (an ``INSERT``'s staged file) gets a new
+    connection; a connection holds no state between statements, so nothing is lost.
+    """
+
+    def __init__(self) -> None:
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._allowed: frozenset[str] = frozenset()
+
+    def connection(self, files: Iterable[str]) -> duckdb.DuckDBPyConnection:
+        needed = frozenset(files)
+        if self._connection is None or not needed <= self._allowed:
+            self.close()
+            self._allowed |= needed
+            self._connection = _sealed_connection(self._allowed)
+        return self._connection
+
+    def interrupt(self) -> None:
+        """Stop the running query (called from another thread; DuckDB allows it)."""
+        if self._connection is not None:
+            self._connection.interrupt()
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def _sealed_connection(files: Iterable[str]) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with YQL's semantics that may open only ``files``."""
+    connection = duckdb.connect(config=_CONNECT)
+    try:
+        for setting in _YQL_SETTINGS:
+            connection.execute(setting)
+        allowed = ", ".join(_literal(file) for file in sorted(files))
+        connection.execute(f"SET allowed_paths = [{allowed}]")
+        connection.execute("SET enable_external_access = false")
+        connection.execute("SET lock_configuration = true")
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _translated(query: str) -> tuple[list[Statement], list[str]]:
+    """The script's statements and the tables they read; a query the translator chokes on is
+    a ``YqlError`` too, never a raw Python exception in stage code."""
+    try:
+        statements = parse_script(query)
+        return statements, _translate_all(statements)
+    except RecursionError:
+        raise YqlError(
+            "the query nests brackets or subqueries too deeply for dev's YQL translator",
+            hint="flatten the expression (a few hundred levels are fine), or run it in prod",
+        ) from None
+    except (IndexError, KeyError, ValueError, TypeError, AttributeError) as error:
+        if isinstance(error, YtflowError):
+            raise
+        raise YqlError(
+            f"dev's YQL translator failed on this query ({type(error).__name__}: {error})",
+            hint="this is a dev engine bug: please report it with the query; "
+            "the query may run in prod",
+        ) from None
+
+
+def _translate_all(statements: list[Statement]) -> list[str]:
+    """Translate every statement without running any, returning the table paths it reads: a
+    construct dev cannot run, anywhere in the script, is refused before an earlier ``INSERT``
+    has changed a table."""
     translator = Translator(lambda _path, _line: "(SELECT 1)")
+    tables: list[str] = []
     for statement in statements:
+        if statement.kind in ("assign", "select", "insert"):
+            scalars = [name for name, named in translator.named.items() if not named.is_query]
+            check_sources(statement.tokens, scalars)
         if statement.kind == "assign":
             assert statement.name is not None
             translator.define(statement.name, statement.tokens, statement.line)
         elif statement.kind in ("select", "insert"):
-            translator.query(statement.tokens)
+            tables += translator.query(statement.tokens).tables
+    return tables
 
 
-def _infer_columns(connection: duckdb.DuckDBPyConnection, file: Path) -> list[list[str]]:
-    """Column names and types from the whole file, remapped so values round-trip exactly."""
-    if file.stat().st_size == 0:
-        return []
-    described = connection.execute(
-        f"DESCRIBE SELECT * FROM read_json({_literal(str(file))}, format='newline_delimited', "
-        "sample_size=-1)"
-    ).fetchall()
+def _read_types(described: list[tuple[Any, ...]]) -> list[list[str]]:
+    """``DESCRIBE`` rows -> [name, type] to read a column as, so values round-trip exactly."""
     columns: list[list[str]] = []
     for name, detected, *_ in described:
         kind = str(detected)
@@ -168,6 +375,21 @@ def _infer_columns(connection: duckdb.DuckDBPyConnection, file: Path) -> list[li
             kind = "JSON"
         columns.append([str(name), kind])
     return columns
+
+
+def _reraise_interrupt(error: BaseException) -> None:
+    """A query stopped by ``interrupt()`` or by a signal DuckDB noticed: ``Interrupted``."""
+    if isinstance(error, duckdb.InterruptException):
+        raise Interrupted from None
+    reraise_interrupt(error)
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).split("\n")[0]
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(text: str) -> str:

@@ -30,6 +30,26 @@ _UNSUPPORTED_STATEMENTS = {
     "DROP": "DROP TABLE",
     "ALTER": "ALTER TABLE",
 }
+# DuckDB statements that reach files, extensions or settings; none of them is YQL.
+_DUCKDB_STATEMENTS = {
+    "ATTACH",
+    "CALL",
+    "CHECKPOINT",
+    "COPY",
+    "DESCRIBE",
+    "DETACH",
+    "FROM",
+    "INSTALL",
+    "LOAD",
+    "PIVOT",
+    "RESET",
+    "SET",
+    "SHOW",
+    "SUMMARIZE",
+    "UNPIVOT",
+    "VACUUM",
+    "WITH",
+}
 
 
 @dataclass(frozen=True)
@@ -98,6 +118,13 @@ def _classify(tokens: list[Token]) -> Statement:
             f"{described} is not supported by the dev YQL engine",
             line=line,
             hint="dev runs a subset of YQL on DuckDB (see docs/yql.md); run this in prod",
+        )
+    if first.kind is Kind.WORD and first.text.upper() in _DUCKDB_STATEMENTS:
+        raise YqlError(
+            f"{first.text.upper()} is not a YQL statement; dev refuses it",
+            line=line,
+            hint="dev YQL reads and writes only tables (no files, settings or extensions); "
+            "a script holds USE, PRAGMA, $name = ..., INSERT INTO, SELECT and COMMIT",
         )
     raise YqlError(f"unexpected {first.text!r} at the start of a statement", line=line)
 

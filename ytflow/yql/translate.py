@@ -242,6 +242,10 @@ class Translator:
         return end + 1
 
     def _module_call(self, tokens: list[Token], index: int, out: list[str], state: _State) -> int:
+        if index + 2 >= len(tokens) or tokens[index + 2].kind is not Kind.WORD:
+            raise YqlError(
+                f"expected Module::Function after {tokens[index].text}::", line=tokens[index].line
+            )
         module, function = tokens[index], tokens[index + 2]
         key = (module.text.upper(), function.text.upper())
         shown = f"{module.text}::{function.text}"
