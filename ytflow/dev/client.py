@@ -145,4 +145,5 @@ class DevClient(YtClient):
             bundle=self.bundle(),
             job_env=self.job_env,
             mask=self.mask,
+            open_log=lambda: self.operations.stage_logs.open(stage),
         )
