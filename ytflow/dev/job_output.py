@@ -47,16 +47,21 @@ class BadLine:
 class OutputChecker:
     """Checks an output stream fed in arbitrary pieces; counts its rows."""
 
-    def __init__(self, max_row_weight: int) -> None:
+    def __init__(self, max_row_weight: int, *, buffer_bytes: int = BUFFER_BYTES) -> None:
         self.max_row_weight = max_row_weight
+        self.buffer_bytes = buffer_bytes
         self.rows = 0
         self._pending = bytearray()  # bytes after the last checked newline
 
-    def feed(self, data: bytes) -> BadLine | None:
-        """Check the whole lines completed by ``data``; keep the unfinished last one."""
+    def feed(self, data: bytes, *, now: bool = False) -> BadLine | None:
+        """Check the whole lines completed by ``data``; keep the unfinished last one.
+
+        Lines are checked once a buffer's worth has gathered (cheaper per byte), or ``now``:
+        when the job writes slowly, a bad line must fail it at once.
+        """
         self._pending += data
-        if len(self._pending) < BUFFER_BYTES:
-            return None  # checking larger buffers is cheaper per byte
+        if len(self._pending) < self.buffer_bytes and not now:
+            return None
         end = self._pending.rfind(b"\n") + 1
         if end:
             lines = bytes(self._pending[:end])
@@ -163,7 +168,7 @@ def stream(source: int, target: BinaryIO, max_row_weight: int) -> tuple[int, Bad
     checker = OutputChecker(max_row_weight)
     while chunk := os.read(source, READ_BYTES):
         target.write(chunk)
-        bad = checker.feed(chunk)
+        bad = checker.feed(chunk, now=len(chunk) < READ_BYTES)  # short: the pipe is drained
         if bad is not None:
             return checker.rows, bad
     bad = checker.finish()
