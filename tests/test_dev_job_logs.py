@@ -1,4 +1,4 @@
-"""Map and reduce job log lines land in ``.dev/<stage>.log``; no file in ``.dev/`` holds a secret."""
+"""Job log lines land in ``.dev/<stage>.log``; no file in ``.dev/`` holds a secret."""
 
 from __future__ import annotations
 
