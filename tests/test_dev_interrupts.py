@@ -10,6 +10,7 @@ names the pipeline folder: jobs, output checkers), and the output table keeps it
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -211,3 +212,81 @@ def test_time_limit_must_be_positive(make_pipeline: MakePipeline, tmp_path: Path
 
     assert result.returncode == 2, result.stderr
     assert "time_limit_seconds" in result.stderr
+
+
+def test_jobs_die_with_a_driver_killed_by_sigkill(
+    make_pipeline: MakePipeline, tmp_path: Path
+) -> None:
+    root = _pipeline(make_pipeline, tmp_path, kind="map")
+    process = _start(root)
+    try:
+        pids = _wait_for_pids(tmp_path / "pids", 4, process)
+        os.kill(process.pid, signal.SIGKILL)
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    _assert_nothing_left(root, pids)
+    assert read_dev_table(root, "output") == [{"old": True}]
+
+
+COPY_SLOWLY = """
+import time
+from ytjobs.io import read_rows, write_row
+
+for row in read_rows():
+    time.sleep(0.0002)
+    write_row(row)
+"""
+
+TRIAL_ROWS = 6000
+
+
+@pytest.mark.slow
+def test_signals_at_random_moments_leave_old_or_new_output_and_no_process(
+    make_pipeline: MakePipeline, tmp_path: Path
+) -> None:
+    """30 trials: SIGINT to the group or SIGTERM to the driver, 0.3-3 s into the run."""
+    rng = random.Random(13)
+    create = stage_code(
+        f"""
+        yt = self.deps.yt_client
+        yt.write_table(table_path="//tmp/p/input", rows=[{{"i": i}} for i in range({TRIAL_ROWS})])
+        if not yt.exists("//tmp/p/output"):
+            yt.write_table(table_path="//tmp/p/output", rows=[{{"old": True}}])
+        """
+    )
+    root = make_pipeline(
+        {"create": create, "mapit": MAP_STAGE},
+        stage_configs={"mapit": map_config(resources={"job_count": 4})},
+        files={"stages/mapit/src/mapper.py": COPY_SLOWLY},
+    )
+    new = [{"i": i} for i in range(TRIAL_ROWS)]
+    outcomes: dict[int, int] = {}
+    for trial in range(30):
+        send = rng.choice([signal.SIGINT, signal.SIGTERM])
+        process = _start(root)
+        time.sleep(rng.uniform(0.3, 3.0))
+        started = time.monotonic()
+        if send == signal.SIGINT:
+            os.killpg(process.pid, send)
+        else:
+            os.kill(process.pid, send)
+        try:
+            _, err = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        elapsed = time.monotonic() - started
+        expected = 130 if send == signal.SIGINT else 143
+        assert process.returncode in {0, expected}, (trial, process.returncode, err)
+        assert elapsed < 3.0, (trial, elapsed)
+        assert "Traceback" not in err, err
+        _assert_nothing_left(root, [])
+        output = read_dev_table(root, "output")
+        assert output in ([{"old": True}], new), (trial, len(output))
+        outcomes[process.returncode] = outcomes.get(process.returncode, 0) + 1
+    assert outcomes.get(130, 0) + outcomes.get(143, 0) > 0, outcomes

@@ -6,6 +6,8 @@ streams, in random pieces, and compares its verdict with a line-by-line orjson o
 
 from __future__ import annotations
 
+import itertools
+import json
 import time
 from pathlib import Path
 
@@ -29,12 +31,15 @@ CREATE = stage_code(
 )
 
 
-def _rules_pipeline(make_pipeline: MakePipeline, mapper: str, **fields: object) -> Path:
+def _rules_pipeline(
+    make_pipeline: MakePipeline, mapper: str, *, name: str = "pipe", **fields: object
+) -> Path:
     """Input rows and an output table that a failed operation must leave as it was."""
     return make_pipeline(
         {"create": CREATE, "mapit": MAP_STAGE},
         stage_configs={"mapit": map_config(**fields)},
         files={MAPPER: mapper},
+        name=name,
     )
 
 
@@ -150,20 +155,32 @@ lines = st.one_of(
 )
 
 
+def _is_object(line: bytes) -> bool:
+    """orjson's verdict; where orjson refuses a number beyond the double range, JSON's grammar
+    (the standard library's parser, NaN and Infinity refused) decides, as YT's parser does."""
+    try:
+        return isinstance(orjson.loads(line), dict)
+    except orjson.JSONDecodeError as error:
+        if "infinity when parsed as double" not in str(error):
+            return False
+
+    def refuse(constant: str) -> None:
+        raise ValueError(constant)
+
+    try:
+        return isinstance(json.loads(line, parse_constant=refuse), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
 def _oracle(data: bytes, max_weight: int) -> tuple[int, int | None]:
-    """(rows, first bad line number or None), judged line by line with orjson."""
+    """(rows, first bad line number or None), judged line by line."""
     parts = data.split(b"\n")
     whole, last = parts[:-1], parts[-1]
     if last.strip():
         whole.append(last)
     for number, line in enumerate(whole, 1):
-        if len(line) + 1 > max_weight or not line.strip():
-            return number - 1, number
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            return number - 1, number
-        if not isinstance(value, dict):
+        if len(line) + 1 > max_weight or not _is_object(line):
             return number - 1, number
     return len(whole), None
 
@@ -217,3 +234,47 @@ def test_every_junk_line_is_refused_in_a_large_clean_buffer(line: bytes) -> None
     bad = job_output.check_lines(data, 0, MAX_ROW_WEIGHT)
 
     assert (bad.line_number if bad else None) == expected
+
+
+RAW_MAPPER = """
+import sys
+sys.stdin.buffer.read()
+with open({path!r}, "rb") as source:
+    sys.stdout.buffer.write(source.read())
+"""
+
+_runs = itertools.count()
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=st.lists(lines, max_size=12), trailing_newline=st.booleans())
+def test_real_jobs_commit_exactly_the_valid_rows_or_fail_naming_the_line(
+    make_pipeline: MakePipeline, tmp_path: Path, body: list[bytes], trailing_newline: bool
+) -> None:
+    number = next(_runs)
+    data = b"\n".join(body) + (b"\n" if trailing_newline and body else b"")
+    source = tmp_path / f"output_{number}.bin"
+    source.write_bytes(data)
+    root = _rules_pipeline(
+        make_pipeline, RAW_MAPPER.format(path=str(source)), name=f"fuzz_{number}"
+    )
+
+    result = run(root)
+
+    assert "Traceback" not in result.stderr, result.stderr
+    rows, first_bad = _oracle(data, MAX_ROW_WEIGHT)
+    stored = [line for line in (root / ".dev" / "output.jsonl").read_bytes().split(b"\n") if line]
+    if first_bad is None:
+        assert result.returncode == 0, result.stderr
+        expected = [line for line in data.split(b"\n") if line.strip()]
+        assert stored == expected  # exactly the job's rows, byte for byte
+        assert len(expected) == rows
+    else:
+        assert result.returncode == 1, result.stderr
+        assert f"line {first_bad} is " in result.stderr
+        assert stored == [b'{"old":true}']
