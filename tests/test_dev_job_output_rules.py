@@ -6,9 +6,12 @@ streams, in random pieces, and compares its verdict with a line-by-line orjson o
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import sys
 import time
+from collections.abc import Generator
 from pathlib import Path
 
 import orjson
@@ -155,6 +158,17 @@ lines = st.one_of(
 )
 
 
+@contextlib.contextmanager
+def _default_recursion_limit() -> Generator[None]:
+    """Hypothesis raises the recursion limit; the checker process runs at Python's default."""
+    saved = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(saved)
+
+
 def _is_object(line: bytes) -> bool:
     """orjson's verdict; where orjson refuses a number beyond the double range, JSON's grammar
     (the standard library's parser, NaN and Infinity refused) decides, as YT's parser does."""
@@ -207,13 +221,14 @@ def test_the_checker_agrees_with_a_line_by_line_parse(
     bad = None
     offset = 0
     step = 0
-    while offset < len(data) and bad is None:
-        size = pieces[step % len(pieces)]
-        bad = checker.feed(data[offset : offset + size], now=now and step % 2 == 1)
-        offset += size
-        step += 1
-    if bad is None:
-        bad = checker.finish()
+    with _default_recursion_limit():  # as in the checker process: the fast path is on
+        while offset < len(data) and bad is None:
+            size = pieces[step % len(pieces)]
+            bad = checker.feed(data[offset : offset + size], now=now and step % 2 == 1)
+            offset += size
+            step += 1
+        if bad is None:
+            bad = checker.finish()
 
     rows, first_bad = _oracle(data, max_weight)
     if first_bad is None:
@@ -231,7 +246,8 @@ def test_every_junk_line_is_refused_in_a_large_clean_buffer(line: bytes) -> None
     data = good + line + b"\n" + good
     expected = _oracle(data, MAX_ROW_WEIGHT)[1]
 
-    bad = job_output.check_lines(data, 0, MAX_ROW_WEIGHT)
+    with _default_recursion_limit():
+        bad = job_output.check_lines(data, 0, MAX_ROW_WEIGHT)
 
     assert (bad.line_number if bad else None) == expected
 
