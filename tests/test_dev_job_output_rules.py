@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import sys
 import time
 from collections.abc import Generator
@@ -282,15 +283,34 @@ def test_real_jobs_commit_exactly_the_valid_rows_or_fail_naming_the_line(
 
     result = run(root)
 
-    assert "Traceback" not in result.stderr, result.stderr
     rows, first_bad = _oracle(data, MAX_ROW_WEIGHT)
     stored = [line for line in (root / ".dev" / "output.jsonl").read_bytes().split(b"\n") if line]
     if first_bad is None:
         assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
         expected = [line for line in data.split(b"\n") if line.strip()]
         assert stored == expected  # exactly the job's rows, byte for byte
         assert len(expected) == rows
     else:
         assert result.returncode == 1, result.stderr
+        # The stage's report: an OperationError naming the line, no other exception.
+        assert "ytflow.errors.OperationError: map //tmp/p/input -> //tmp/p/output failed" in (
+            result.stderr
+        )
         assert f"line {first_bad} is " in result.stderr
         assert stored == [b'{"old":true}']
+
+
+def test_a_trailing_blank_fragment_is_not_stored(tmp_path: Path) -> None:
+    """Trailing whitespace without a newline is no row: it must not reach the table file."""
+    read, write = os.pipe()
+    os.write(write, b'{"a": 1}\n{"b": 2}\n  \t')
+    os.close(write)
+    target = tmp_path / "out.jsonl"
+
+    with target.open("wb") as handle:
+        rows, bad = job_output.stream(read, handle, MAX_ROW_WEIGHT)
+    os.close(read)
+
+    assert (rows, bad) == (2, None)
+    assert target.read_bytes() == b'{"a": 1}\n{"b": 2}\n'

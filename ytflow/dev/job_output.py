@@ -50,6 +50,7 @@ class OutputChecker:
         self.max_row_weight = max_row_weight
         self.buffer_bytes = buffer_bytes
         self.rows = 0
+        self.ignored_tail = 0  # bytes of a whitespace-only last line without its newline
         self._pending = bytearray()  # bytes after the last checked newline
 
     def feed(self, data: bytes, *, now: bool = False) -> BadLine | None:
@@ -82,6 +83,8 @@ class OutputChecker:
         bad = self._check(rest[:end]) if end else None
         if bad is None and rest[end:].strip():  # a last line without its newline
             bad = self._check(rest[end:] + b"\n")
+        elif bad is None:
+            self.ignored_tail = len(rest) - end
         return bad
 
     def _check(self, lines: bytes) -> BadLine | None:
@@ -170,12 +173,16 @@ def _too_heavy(size: int, max_row_weight: int) -> str:
 def stream(source: int, target: BinaryIO, max_row_weight: int) -> tuple[int, BadLine | None]:
     """Copy ``source`` (a file descriptor) to ``target``, checking; stop at the first bad line."""
     checker = OutputChecker(max_row_weight)
+    written = 0
     while chunk := os.read(source, READ_BYTES):
         target.write(chunk)
+        written += len(chunk)
         bad = checker.feed(chunk, now=len(chunk) < READ_BYTES)  # short: the pipe is drained
         if bad is not None:
             return checker.rows, bad
     bad = checker.finish()
+    if checker.ignored_tail:  # the table gets rows only, not trailing blanks
+        target.truncate(written - checker.ignored_tail)
     return checker.rows, bad
 
 
