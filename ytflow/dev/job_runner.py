@@ -32,6 +32,7 @@ from ytflow.dev.rows import MAX_ROW_WEIGHT
 _POLL_SECONDS = 0.05
 _STDERR_LINE_BYTES = 1 << 16  # a longer stderr line is stored in pieces
 _PIPE_BYTES = 1 << 20
+_CHECKER_GRACE_SECONDS = 60
 _CHECKER = [sys.executable, "-I", job_output.__file__]
 STDERR_TAIL_LINES = 20
 
@@ -124,14 +125,19 @@ def run_job(
         _close_all(unclosed, {write for _, write in pipes})
         checkers: list[subprocess.Popen[bytes]] = []
         stack.callback(_stop_checkers, checkers)
-        for (read, _), path in zip(pipes, spec.outputs, strict=True):
-            checkers.append(_start_checker(read, path, spec))
+        try:
+            for (read, _), path in zip(pipes, spec.outputs, strict=True):
+                checkers.append(_start_checker(read, path, spec))
+        except OSError as error:
+            return JobOutcome(spec.index, spec.attempt, None, f"could not check output: {error}")
         _close_all(unclosed)
         threads = _start_io_threads(spec, process)
         start = spec.inputs[0].start if spec.inputs and scratch is None else 0
         watch = _Watch(process, checkers, spec.memory_limit, _Reader(start, on_input_bytes))
         exceeded = watch.wait(cancel)
         _kill(process)  # as on YT, the job's leftover processes go with it
+        if cancel.is_set():
+            _stop_checkers(checkers)  # their verdict no longer matters: stop at once
         reports = [_report(checker) for checker in checkers]
         for thread in threads:
             thread.join()
@@ -174,7 +180,13 @@ def _stop_checkers(checkers: list[subprocess.Popen[bytes]]) -> None:
 
 
 def _report(checker: subprocess.Popen[bytes]) -> dict[str, Any]:
-    out, err = checker.communicate()
+    try:
+        # Seconds at most once the job is gone, unless a process that left the job's
+        # session still holds the pipe open: then the checker is stopped.
+        out, err = checker.communicate(timeout=_CHECKER_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        _stop_checkers([checker])
+        out, err = checker.communicate()
     try:
         report: dict[str, Any] = json.loads(out)
     except ValueError:

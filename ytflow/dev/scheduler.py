@@ -35,6 +35,16 @@ class TimeLimitExceeded(Exception):
         self.seconds = seconds
 
 
+def _attempt(
+    spec: JobSpec, *, cancel: threading.Event, on_input_bytes: Callable[[int], None]
+) -> JobOutcome:
+    """One attempt; a system error (no fd left, disk full) fails it like a job failure."""
+    try:
+        return run_job(spec, cancel=cancel, on_input_bytes=on_input_bytes)
+    except OSError as error:
+        return JobOutcome(spec.index, spec.attempt, None, f"could not run: {error}")
+
+
 def default_parallelism() -> int:
     """At most one job per CPU at a time, as a node would schedule them."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -62,12 +72,8 @@ def run_jobs(
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="ytflow-job")
 
     def submit(index: int, attempt: int) -> Future[JobOutcome]:
-        return pool.submit(
-            run_job,
-            make_spec(index, attempt),
-            cancel=cancel,
-            on_input_bytes=progress.add_input_bytes,
-        )
+        spec = make_spec(index, attempt)
+        return pool.submit(_attempt, spec, cancel=cancel, on_input_bytes=progress.add_input_bytes)
 
     try:
         pending = {submit(index, 0): index for index in range(count)}
