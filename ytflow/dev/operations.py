@@ -257,7 +257,7 @@ class DevOperations:
                     title, failure, jobs_dir, limits.max_failed, self._mask
                 ) from None
             except TimeLimitExceeded:
-                raise time_limit_error(title, limits.time_limit or 0) from None
+                raise time_limit_error(title, limits.time_limit or 0, log.path) from None
         parts = [
             [jobs_dir / f"job_{index}.out{table}.jsonl" for index in range(len(ranges))]
             for table in range(outputs)
@@ -361,13 +361,13 @@ def memory_limit_bytes(resources: Resources) -> int | None:
     return int(resources.memory_limit_gb * 2**30)
 
 
-def time_limit_error(title: str, seconds: float) -> OperationError:
+def time_limit_error(title: str, seconds: float, log: Path) -> OperationError:
     """The error for an operation stopped at its ``time_limit_seconds``."""
     return OperationError(
         f"{title} failed: time limit exceeded: the operation ran longer than "
         f"time_limit_seconds: {seconds:g}; its jobs were killed",
         hint="the output tables are unchanged; raise time_limit_seconds, or find what makes "
-        "a job slow (its log lines are in .dev/<stage>.log)",
+        f"a job slow (the jobs' log lines are in {log})",
     )
 
 

@@ -91,9 +91,8 @@ def run_vanilla(
                 time_limit=spec.time_limit_seconds,
             )
         except TimeLimitExceeded:
-            raise time_limit_error(
-                f"vanilla {spec.command}", spec.time_limit_seconds or 0
-            ) from None
+            title = f"vanilla {spec.command}"
+            raise time_limit_error(title, spec.time_limit_seconds or 0, log.path) from None
         except JobsFailed as failure:
             outcome = failure.outcome
             raise OperationError(
