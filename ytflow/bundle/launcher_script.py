@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import runpy
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 _FD_MAP_VAR = "YTFLOW_FD_MAP"
+_DRIVER_VAR = "YTFLOW_DRIVER_PID"  # set by dev only: the job dies with its driver
 _CONFIG_VAR = "JOB_CONFIG_PATH"
 _USAGE = "usage: python _ytflow_launch.py <stage> <script> [args...]"
 
@@ -41,11 +45,29 @@ def _apply_fd_map(spec: str) -> None:
             os.close(source)
 
 
+def _die_with_driver(driver: int) -> None:
+    """Kill the job's process group once its parent (the dev driver) is gone, even by SIGKILL.
+
+    Jobs run in their own sessions, so nothing else would stop them; polling the parent pid
+    works on every POSIX system (Linux's PR_SET_PDEATHSIG would kill this process only).
+    """
+
+    def watch() -> None:
+        while os.getppid() == driver:
+            time.sleep(0.2)
+        os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=watch, name="ytflow-driver-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
     """Set up the job's environment from the bundle layout, then run the script as __main__."""
     if len(argv) < 2:
         return _fail(_USAGE)
     stage, script, *rest = argv
+    driver = os.environ.pop(_DRIVER_VAR, "")
+    if driver.isdigit():
+        _die_with_driver(int(driver))
     root = Path(__file__).resolve().parent
     stage_dir = root / "stages" / stage
     config = stage_dir / "config.yaml"

@@ -1,17 +1,33 @@
 """Running a pipeline as a command: exit codes and error messages shared by CLI and pipeline.py.
 
 0 success; 1 a stage failed (its exception is logged once, with the stage name); 2 a config
-or usage error (one paragraph, no traceback); 130 interrupted.
+or usage error (one paragraph, no traceback); 130 interrupted (Ctrl-C, SIGINT); 143
+terminated (SIGTERM). An interrupt or SIGTERM stops the running operation at once: its jobs'
+process trees are killed and its output tables stay as they were.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Generator, Sequence
 from pathlib import Path
+from types import FrameType
 
 from ytflow.core.pipeline import Pipeline
 from ytflow.errors import YtflowError
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so the run unwinds (and kills its jobs) like Ctrl-C.
+
+    A ``BaseException``: ``except Exception`` in stage code must not swallow it.
+    """
 
 
 def run_command(
@@ -19,15 +35,38 @@ def run_command(
 ) -> int:
     """Run the pipeline in ``root`` and return the process exit code."""
     try:
-        Pipeline(root, config_file=config_file).run(stages)
+        with _sigterm_raises():
+            Pipeline(root, config_file=config_file).run(stages)
     except YtflowError as error:
         if not getattr(error, "reported", False):
             print_error(error)
         return error.exit_code
     except KeyboardInterrupt:
         print_error("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print_error("terminated (SIGTERM)")
+        return EXIT_TERMINATED
     return 0
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Generator[None]:
+    """Turn the first SIGTERM into ``Terminated``; a second one kills at once (the default)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        del signum, frame
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def print_error(error: YtflowError | str) -> None:

@@ -114,6 +114,7 @@ class DevClient(YtClient):
             "PATH": os.environ.get("PATH", os.defpath),
             "LANG": "C.UTF-8",
             "TMPDIR": str(sandbox / "tmp"),
+            "YTFLOW_DRIVER_PID": str(os.getpid()),  # the launcher kills the job if we die
         }
         env.update({f"YT_SECURE_VAULT_{key}": value for key, value in self._job_secrets.items()})
         return env
@@ -145,4 +146,5 @@ class DevClient(YtClient):
             bundle=self.bundle(),
             job_env=self.job_env,
             mask=self.mask,
+            open_log=lambda: self.operations.stage_logs.open(stage),
         )

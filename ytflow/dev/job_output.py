@@ -1,108 +1,141 @@
-"""Checking what a job wrote: every line must be one JSON object, as YT's parser demands.
+"""Checking what a job writes, as YT's parser does: every line one JSON object, none too heavy.
 
-The check runs over every output byte, so it is built from C-speed scans over the file's
-chunks, in place (offsets, no slicing copies): a chunk whose lines all start with ``{`` and
-end with ``}`` and that holds no ``NaN`` or ``Infinity`` passes after a few scans; any other
-chunk is parsed line by line to find and name the culprit. The first lines of each output
-are always parsed fully, which catches a mapper that prints Python reprs (``{'a': 1}``).
-A line shaped like an object but otherwise malformed past those first lines (hand-built
-JSON with a syntax error) is not caught here; reading the table reports it with its line.
+Each output table of each job streams through a checker process (``python -I job_output.py
+FILE MAX_ROW_WEIGHT``, reading the job's pipe, writing ``FILE``): the checks of parallel jobs
+run in parallel, outside the driver's GIL, while the jobs run, and the first bad line stops
+the checker, which fails the job's attempt at once, as on YT. The checker prints one JSON
+report (rows, and the bad line if any) on its stdout. So this module imports nothing from
+ytflow: it runs as a script in a fresh interpreter that must start fast.
+
+The check is complete (every line fully validated) and fast: a buffer whose lines all start
+with ``{`` and end with ``}`` is validated in one C call by msgspec (no objects built) plus
+a UTF-8 check; any other buffer is parsed line by line to find and name the culprit. The
+rule is JSON's grammar, as YT's parser applies it: a number beyond the double range
+(``1e400``) is valid JSON and passes, though dev's table reader (orjson) refuses it later.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from typing import BinaryIO
 
+import msgspec
 import orjson
 
-CHUNK = 1 << 23
-FULLY_PARSED_LINES = 1000
+# msgspec's nesting limit follows Python's recursion limit: at the default it refuses (and
+# the line-by-line orjson parse decides) before orjson's own limit of 1024 levels.
+_RECURSION_LIMIT = 1000
+READ_BYTES = 1 << 20
+BUFFER_BYTES = 1 << 22  # whole lines are checked (and written) about this many bytes at a time
+_VALIDATOR = msgspec.json.Decoder(msgspec.Raw)
 
 
 @dataclass(frozen=True)
 class BadLine:
-    """The first line of an output that is not a JSON object."""
+    """The first line of an output that YT would refuse."""
 
     line_number: int  # 1-based
     text: str
     reason: str
+    too_heavy: bool = False  # valid or not, the line is over the row weight limit
 
 
-def check_output(path: Path) -> tuple[int, BadLine | None]:
-    """Count the rows of a job output file and find its first bad line, if any."""
-    rows = 0
-    carry = b""  # the unfinished last line of the previous chunk
-    with path.open("rb", buffering=0) as handle:
-        while chunk := handle.read(CHUNK):
-            first_end = chunk.find(b"\n") + 1
-            if not first_end:
-                carry += chunk
-                continue
-            # The line spanning the chunk border is checked on its own (small copy).
-            border = carry + chunk[:first_end]
-            bad = _check(border, 0, len(border), rows, parse=1 if rows else FULLY_PARSED_LINES)
+class OutputChecker:
+    """Checks an output stream fed in arbitrary pieces; counts its rows."""
+
+    def __init__(self, max_row_weight: int, *, buffer_bytes: int = BUFFER_BYTES) -> None:
+        self.max_row_weight = max_row_weight
+        self.buffer_bytes = buffer_bytes
+        self.rows = 0
+        self.ignored_tail = 0  # bytes of a whitespace-only last line without its newline
+        self._pending = bytearray()  # bytes after the last checked newline
+
+    def feed(self, data: bytes, *, now: bool = False) -> BadLine | None:
+        """Check the whole lines completed by ``data``; keep the unfinished last one.
+
+        Lines are checked once a buffer's worth has gathered (cheaper per byte), or ``now``:
+        when the job writes slowly, a bad line must fail it at once.
+        """
+        self._pending += data
+        if len(self._pending) < self.buffer_bytes and not now:
+            return None
+        end = self._pending.rfind(b"\n") + 1
+        if end:
+            lines = bytes(self._pending[:end])
+            del self._pending[:end]
+            bad = self._check(lines)
             if bad is not None:
-                return rows, bad
-            rows += 1
-            end = chunk.rfind(b"\n") + 1
-            if end > first_end:
-                parse = max(0, FULLY_PARSED_LINES - rows)
-                bad = _check(chunk, first_end, end, rows, parse=parse)
-                if bad is not None:
-                    return rows, bad
-                rows += chunk.count(b"\n", first_end, end)
-            carry = chunk[end:]
-    if carry.strip():
-        bad = _check(carry + b"\n", 0, len(carry) + 1, rows, parse=1)
-        if bad is not None:
-            return rows, bad
-        rows += 1
-    return rows, None
-
-
-def _check(data: bytes, start: int, end: int, rows_before: int, *, parse: int) -> BadLine | None:
-    """Check the whole lines in ``data[start:end]`` (``end`` is just after a newline)."""
-    if parse:
-        stop = start
-        for _ in range(parse):
-            stop = data.find(b"\n", stop, end) + 1
-            if not stop:
-                stop = end
-                break
-        bad = _parse_each(data[start:stop].split(b"\n")[:-1], rows_before)
-        if bad is not None:
-            return bad
-    lines = data.count(b"\n", start, end)
-    # A raw newline cannot occur inside a JSON string, so "}\n{" marks exactly the borders
-    # between lines that end with "}" and start with "{".
-    looks_right = (
-        data.startswith(b"{", start)
-        and data.startswith(b"}\n", end - 2)
-        and data.count(b"}\n{", start, end) == lines - 1
-        and not _may_hold_non_finite(data, start, end)
-    )
-    if looks_right:
+                return bad
+        if len(self._pending) > self.max_row_weight:
+            head = bytes(self._pending[:200]).decode("utf-8", "replace")
+            reason = _too_heavy(len(self._pending), self.max_row_weight)
+            return BadLine(self.rows + 1, head, reason, too_heavy=True)
         return None
-    return _parse_each(data[start:end].split(b"\n")[:-1], rows_before)
+
+    def finish(self) -> BadLine | None:
+        """Check what is left at the end of the stream (a last line may lack its newline)."""
+        rest = bytes(self._pending)
+        self._pending.clear()
+        end = rest.rfind(b"\n") + 1
+        bad = self._check(rest[:end]) if end else None
+        if bad is None and rest[end:].strip():  # a last line without its newline
+            bad = self._check(rest[end:] + b"\n")
+        elif bad is None:
+            self.ignored_tail = len(rest) - end
+        return bad
+
+    def _check(self, lines: bytes) -> BadLine | None:
+        bad = check_lines(lines, self.rows, self.max_row_weight)
+        if bad is None:
+            self.rows += lines.count(b"\n")
+        return bad
 
 
-def _may_hold_non_finite(data: bytes, start: int, end: int) -> bool:
-    """Whether Python's json.dumps spellings of non-finite floats (``NaN``, ``Infinity``),
-    invalid JSON the line-shape check cannot see, may be present. Single-byte scans run at
-    memchr speed, so the word searches happen only when a capital N or I occurs at all.
-    """
-    return (data.find(b"N", start, end) >= 0 and data.find(b"NaN", start, end) >= 0) or (
-        data.find(b"I", start, end) >= 0 and data.find(b"Infinity", start, end) >= 0
-    )
+def check_lines(data: bytes, rows_before: int, max_row_weight: int) -> BadLine | None:
+    """Check the lines of ``data`` (which ends with a newline); the first bad one, if any."""
+    if _looks_valid(data, max_row_weight):
+        return None
+    return _parse_each(data, rows_before, max_row_weight)
 
 
-def _parse_each(lines: list[bytes], rows_before: int) -> BadLine | None:
-    for index, line in enumerate(lines):
+def _looks_valid(data: bytes, max_row_weight: int) -> bool:
+    """True only if every line surely is one JSON object that orjson reads and that fits."""
+    lines = data.count(b"\n")
+    # A raw newline cannot occur inside a JSON string, and "}" then "{" cannot follow each
+    # other inside a JSON value, so "}\n{" marks exactly the borders between whole objects.
+    if not (
+        len(data) <= max_row_weight
+        and data.startswith(b"{")
+        and data.endswith(b"}\n")
+        and data.count(b"}\n{") == lines - 1
+    ):
+        return False
+    if sys.getrecursionlimit() > _RECURSION_LIMIT:
+        return False  # msgspec would accept deeper nesting than orjson reads (in tests only)
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    try:
+        values = len(_VALIDATOR.decode_lines(data))
+    except Exception:
+        return False
+    return values == lines
+
+
+def _parse_each(data: bytes, rows_before: int, max_row_weight: int) -> BadLine | None:
+    for index, line in enumerate(data.split(b"\n")[:-1]):
+        text = line[:200].decode("utf-8", "replace")
+        if len(line) + 1 > max_row_weight:
+            reason = _too_heavy(len(line) + 1, max_row_weight)
+            return BadLine(rows_before + index + 1, text, reason, too_heavy=True)
         reason = _problem(line)
         if reason is not None:
-            text = line.decode("utf-8", "replace")
-            return BadLine(rows_before + index + 1, text[:200], reason)
+            return BadLine(rows_before + index + 1, text, reason)
     return None
 
 
@@ -111,8 +144,59 @@ def _problem(line: bytes) -> str | None:
         return "an empty line"
     try:
         value = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return "not JSON"
+    except orjson.JSONDecodeError as error:
+        out_of_range = "infinity when parsed as double" in str(error)
+        return None if out_of_range and _valid_object(line) else "not JSON"
     if not isinstance(value, dict):
         return f"JSON but not an object (a {type(value).__name__})"
     return None
+
+
+def _valid_object(line: bytes) -> bool:
+    """JSON's grammar where orjson refuses a number beyond the double range, as the fast
+    path judges: one object, valid UTF-8."""
+    try:
+        line.decode("utf-8")
+        _VALIDATOR.decode(line)
+    except (UnicodeDecodeError, msgspec.DecodeError, RecursionError):
+        return False
+    return line.lstrip().startswith(b"{")
+
+
+def _too_heavy(size: int, max_row_weight: int) -> str:
+    return (
+        f"{size} bytes or more, over the row weight limit of {max_row_weight} bytes "
+        "(16 MiB, as on the cluster)"
+    )
+
+
+def stream(source: int, target: BinaryIO, max_row_weight: int) -> tuple[int, BadLine | None]:
+    """Copy ``source`` (a file descriptor) to ``target``, checking; stop at the first bad line."""
+    checker = OutputChecker(max_row_weight)
+    written = 0
+    while chunk := os.read(source, READ_BYTES):
+        target.write(chunk)
+        written += len(chunk)
+        bad = checker.feed(chunk, now=len(chunk) < READ_BYTES)  # short: the pipe is drained
+        if bad is not None:
+            return checker.rows, bad
+    bad = checker.finish()
+    if checker.ignored_tail:  # the table gets rows only, not trailing blanks
+        target.truncate(written - checker.ignored_tail)
+    return checker.rows, bad
+
+
+def main(argv: list[str]) -> int:
+    """``job_output.py FILE MAX_ROW_WEIGHT``: stdin -> FILE, one JSON report on stdout."""
+    path, weight = argv
+    with open(path, "wb") as target:  # noqa: PTH123 - a script: no pathlib needed
+        rows, bad = stream(0, target, int(weight))
+    report: dict[str, object] = {"rows": rows}
+    if bad is not None:
+        report["bad"] = asdict(bad)
+    sys.stdout.write(json.dumps(report) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

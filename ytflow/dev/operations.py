@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ytflow.bundle import Bundle, extract_bundle, launcher_command
+from ytflow.dev import job_memory
 from ytflow.dev.external_sort import sort_jsonl
 from ytflow.dev.job_input import Segment, json_key, split_keys, split_lines
 from ytflow.dev.job_runner import JobSpec
 from ytflow.dev.ordering import row_key
 from ytflow.dev.progress import OperationProgress
-from ytflow.dev.scheduler import JobsFailed, default_parallelism, run_jobs
+from ytflow.dev.scheduler import JobsFailed, TimeLimitExceeded, default_parallelism, run_jobs
+from ytflow.dev.stage_log import StageLogs
 from ytflow.dev.table_store import DevTableStore
 from ytflow.errors import OperationError, TableNotFound
 from ytflow.ops import (
@@ -44,6 +47,22 @@ class _PhaseResult:
     failed: int
 
 
+@dataclass(frozen=True)
+class _Limits:
+    """What bounds every phase of one operation."""
+
+    resources: Resources
+    max_failed: int
+    time_limit: float | None  # seconds
+    started: float  # time.monotonic() when the operation started
+
+    def remaining(self) -> float | None:
+        """Seconds left of the operation's time limit (phases share it)."""
+        if self.time_limit is None:
+            return None
+        return self.time_limit - (time.monotonic() - self.started)
+
+
 class DevOperations:
     """The operations of the dev backend; one per client."""
 
@@ -62,6 +81,7 @@ class DevOperations:
         self._bundle = bundle
         self._job_env = job_env
         self._noted_images: set[str] = set()
+        self.stage_logs = StageLogs(dev_dir)
 
     def map(self, spec: MapOperation, stage: str) -> OperationResult:
         """Run ``spec.mapper`` over the input rows in ``job_count`` parallel jobs."""
@@ -76,8 +96,7 @@ class DevOperations:
             spec.mapper,
             ranges,
             outputs=len(spec.output_table),
-            resources=spec.resources,
-            max_failed=spec.max_failed_job_count,
+            limits=_limits(spec, spec.max_failed_job_count),
             name="map",
             input_rows=self._rows(spec.input_table),
         )
@@ -103,8 +122,7 @@ class DevOperations:
             spec.reducer,
             ranges,
             outputs=len(spec.output_table),
-            resources=spec.resources,
-            max_failed=spec.max_failed_job_count,
+            limits=_limits(spec, spec.max_failed_job_count),
             name="reduce",
             input_rows=self._rows(spec.input_table),
         )
@@ -118,6 +136,7 @@ class DevOperations:
             spec.input_table, spec.output_table, stage, [spec.mapper, spec.reducer]
         )
         title = spec.describe()
+        limits = _limits(spec, spec.max_failed_job_count)
         ranges = split_lines(inputs, spec.resources.job_count or 1) if _has_data(inputs) else []
         mapped = self._run_phase(
             f"{title} (map)",
@@ -126,8 +145,7 @@ class DevOperations:
             spec.mapper,
             ranges,
             outputs=1,
-            resources=spec.resources,
-            max_failed=spec.max_failed_job_count,
+            limits=limits,
             name="map",
             input_rows=self._rows(spec.input_table),
         )
@@ -143,8 +161,9 @@ class DevOperations:
             spec.reducer,
             reduce_ranges,
             outputs=len(spec.output_table),
-            resources=spec.resources,
-            max_failed=max(1, spec.max_failed_job_count - mapped.failed),
+            limits=_limits(
+                spec, max(1, spec.max_failed_job_count - mapped.failed), started=limits.started
+            ),
             name="reduce",
             input_rows=mapped.rows[0],
         )
@@ -187,17 +206,22 @@ class DevOperations:
         ranges: Sequence[Sequence[Segment]],
         *,
         outputs: int,
-        resources: Resources,
-        max_failed: int,
+        limits: _Limits,
         name: str,
         input_rows: int,
     ) -> _PhaseResult:
+        resources = limits.resources
         self.note_image(resources)
         jobs_dir = sandbox / JOBS_DIR / name
         jobs_dir.mkdir(parents=True, exist_ok=True)
         argv = launcher_command(stage, script)
         env = self._job_env(sandbox)
-        memory = int(resources.memory_limit_gb * 2**30) if resources.memory_limit_gb else None
+        memory = memory_limit_bytes(resources)
+        log = self.stage_logs.open(stage)
+
+        def log_sink(index: int) -> Callable[[str], None]:
+            prefix = f"[{name} job {index}] "
+            return lambda line: log.write(prefix + line)
 
         def make_spec(index: int, attempt: int) -> JobSpec:
             return JobSpec(
@@ -210,23 +234,30 @@ class DevOperations:
                 outputs=[jobs_dir / f"job_{index}.out{table}.jsonl" for table in range(outputs)],
                 stderr=jobs_dir / f"job_{index}.attempt_{attempt}.stderr",
                 memory_limit=memory,
+                on_log_line=log_sink(index),
+                mask=self._mask,
             )
 
         input_bytes = sum(segment.size for job in ranges for segment in job)
         progress = OperationProgress(
             title, jobs=len(ranges), input_bytes=input_bytes, input_rows=input_rows
         )
-        with progress:
+        with progress, log:
             try:
                 outcomes = run_jobs(
                     make_spec,
                     len(ranges),
                     parallelism=min(default_parallelism(), max(1, len(ranges))),
-                    max_failed=max_failed,
+                    max_failed=limits.max_failed,
                     progress=progress,
+                    time_limit=limits.remaining(),
                 )
             except JobsFailed as failure:
-                raise _operation_error(title, failure, jobs_dir, max_failed, self._mask) from None
+                raise _operation_error(
+                    title, failure, jobs_dir, limits.max_failed, self._mask
+                ) from None
+            except TimeLimitExceeded:
+                raise time_limit_error(title, limits.time_limit or 0, log.path) from None
         parts = [
             [jobs_dir / f"job_{index}.out{table}.jsonl" for index in range(len(ranges))]
             for table in range(outputs)
@@ -301,6 +332,43 @@ class DevOperations:
         extract_bundle(bundle, sandbox)
         (sandbox / "tmp").mkdir(exist_ok=True)
         return sandbox
+
+
+def _limits(
+    spec: MapOperation | ReduceOperation | MapReduceOperation,
+    max_failed: int,
+    *,
+    started: float | None = None,
+) -> _Limits:
+    return _Limits(
+        spec.resources,
+        max_failed,
+        spec.time_limit_seconds,
+        time.monotonic() if started is None else started,
+    )
+
+
+def memory_limit_bytes(resources: Resources) -> int | None:
+    """A job's memory limit in bytes; refuses to start what this machine cannot enforce."""
+    if not resources.memory_limit_gb:
+        return None
+    if not job_memory.can_measure():
+        raise OperationError(
+            "resources.memory_limit_gb cannot be enforced on this machine: neither /proc nor "
+            "ps can tell how much memory a job uses",
+            hint="remove memory_limit_gb to run without a limit in dev (prod still applies it)",
+        )
+    return int(resources.memory_limit_gb * 2**30)
+
+
+def time_limit_error(title: str, seconds: float, log: Path) -> OperationError:
+    """The error for an operation stopped at its ``time_limit_seconds``."""
+    return OperationError(
+        f"{title} failed: time limit exceeded: the operation ran longer than "
+        f"time_limit_seconds: {seconds:g}; its jobs were killed",
+        hint="the output tables are unchanged; raise time_limit_seconds, or find what makes "
+        f"a job slow (the jobs' log lines are in {log})",
+    )
 
 
 def _has_data(files: Sequence[Path]) -> bool:

@@ -1,9 +1,16 @@
-"""Running a set of jobs like YT's scheduler: bounded parallelism, retries, a failure budget."""
+"""Running a set of jobs like YT's scheduler: bounded parallelism, retries, a failure budget.
+
+However the run ends early (a failure past the budget, the operation's time limit, Ctrl-C,
+SIGTERM turned into an exception), queued jobs never start and every running job's process
+tree is killed before the exception leaves ``run_jobs``: a stopped operation leaves nothing
+running behind it.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -20,6 +27,24 @@ class JobsFailed(Exception):
         self.failed = failed
 
 
+class TimeLimitExceeded(Exception):
+    """Raised when the operation runs longer than its ``time_limit_seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"time limit of {seconds:g} s exceeded")
+        self.seconds = seconds
+
+
+def _attempt(
+    spec: JobSpec, *, cancel: threading.Event, on_input_bytes: Callable[[int], None]
+) -> JobOutcome:
+    """One attempt; a system error (no fd left, disk full) fails it like a job failure."""
+    try:
+        return run_job(spec, cancel=cancel, on_input_bytes=on_input_bytes)
+    except OSError as error:
+        return JobOutcome(spec.index, spec.attempt, None, f"could not run: {error}")
+
+
 def default_parallelism() -> int:
     """At most one job per CPU at a time, as a node would schedule them."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -32,29 +57,31 @@ def run_jobs(
     parallelism: int,
     max_failed: int,
     progress: OperationProgress,
+    time_limit: float | None = None,
 ) -> list[JobOutcome]:
     """Run jobs ``0..count-1``; return their successful outcomes in job order.
 
     A failed attempt is retried until ``max_failed`` attempts have failed in total; then the
     running jobs are killed and ``JobsFailed`` carries the attempt that tipped it over.
+    Past ``time_limit`` seconds every job is killed and ``TimeLimitExceeded`` raised.
     """
     cancel = threading.Event()
     results: dict[int, JobOutcome] = {}
     failed = 0
-    fatal: JobOutcome | None = None
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    deadline = None if time_limit is None else time.monotonic() + time_limit
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="ytflow-job")
 
-        def submit(index: int, attempt: int) -> Future[JobOutcome]:
-            return pool.submit(
-                run_job,
-                make_spec(index, attempt),
-                cancel=cancel,
-                on_input_bytes=progress.add_input_bytes,
-            )
+    def submit(index: int, attempt: int) -> Future[JobOutcome]:
+        spec = make_spec(index, attempt)
+        return pool.submit(_attempt, spec, cancel=cancel, on_input_bytes=progress.add_input_bytes)
 
+    try:
         pending = {submit(index, 0): index for index in range(count)}
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            timeout = None if deadline is None else deadline - time.monotonic()
+            if timeout is not None and timeout <= 0:
+                raise TimeLimitExceeded(time_limit or 0)
+            finished, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
             for future in finished:
                 pending.pop(future)
                 outcome = future.result()
@@ -62,15 +89,14 @@ def run_jobs(
                     results[outcome.index] = outcome
                     progress.job_done(outcome.index, outcome.seconds)
                     continue
-                if outcome.failure == "cancelled":
-                    continue
                 failed += 1
                 progress.job_failed()
-                if failed >= max_failed and fatal is None:
-                    fatal = outcome
-                    cancel.set()
-                elif fatal is None:
-                    pending[submit(outcome.index, outcome.attempt + 1)] = outcome.index
-    if fatal is not None:
-        raise JobsFailed(fatal, failed)
+                if failed >= max_failed:
+                    raise JobsFailed(outcome, failed)
+                pending[submit(outcome.index, outcome.attempt + 1)] = outcome.index
+    finally:
+        # Normally a no-op; after an error or an interrupt, the jobs still running see the
+        # event within one poll and kill their process trees, queued ones never start.
+        cancel.set()
+        pool.shutdown(wait=True, cancel_futures=True)
     return [results[index] for index in range(count)]

@@ -15,8 +15,10 @@ from pathlib import Path
 
 from ytflow.bundle import Bundle, extract_bundle, launcher_command
 from ytflow.dev.job_runner import JobSpec
+from ytflow.dev.operations import memory_limit_bytes, time_limit_error
 from ytflow.dev.progress import OperationProgress
-from ytflow.dev.scheduler import JobsFailed, run_jobs
+from ytflow.dev.scheduler import JobsFailed, TimeLimitExceeded, run_jobs
+from ytflow.dev.stage_log import StageLog
 from ytflow.errors import OperationError
 from ytflow.ops import OperationResult, VanillaOperation
 
@@ -31,6 +33,7 @@ def run_vanilla(
     bundle: Bundle,
     job_env: Callable[[Path], dict[str, str]],
     mask: Callable[[str], str],
+    open_log: Callable[[], StageLog],
 ) -> OperationResult:
     """Run the vanilla operation; raise ``OperationError`` once the failure budget is spent."""
     sandbox = dev_dir / f"{stage}_sandbox"
@@ -42,20 +45,19 @@ def run_vanilla(
     # A shell command gets what the launcher gives a script: the config and the bundle.
     env["JOB_CONFIG_PATH"] = str(sandbox / "stages" / stage / "config.yaml")
     env["PYTHONPATH"] = str(sandbox)
-    memory = int(spec.resources.memory_limit_gb * 2**30) if spec.resources.memory_limit_gb else None
-    log_path = dev_dir / f"{stage}.log"
+    memory = memory_limit_bytes(spec.resources)
+    log = open_log()
     lock = threading.Lock()
     tails = {index: collections.deque[str](maxlen=TAIL_LINES) for index in range(count)}
-    with log_path.open("wb") as log:
+    with log:
 
         def sink_for(index: int) -> Callable[[bytes], None]:
             prefix = f"[{stage}#{index}] " if count > 1 else f"[{stage}] "
 
             def sink(line: bytes) -> None:
                 text = mask(line.decode("utf-8", "replace").rstrip("\n"))
+                log.write((prefix if count > 1 else "") + text)
                 with lock:
-                    log.write(((prefix if count > 1 else "") + text + "\n").encode())
-                    log.flush()
                     tails[index].append(text)
                     print(prefix + text, file=sys.stderr, flush=True)
 
@@ -86,7 +88,11 @@ def run_vanilla(
                 parallelism=count,
                 max_failed=spec.max_failed_job_count,
                 progress=progress,
+                time_limit=spec.time_limit_seconds,
             )
+        except TimeLimitExceeded:
+            title = f"vanilla {spec.command}"
+            raise time_limit_error(title, spec.time_limit_seconds or 0, log.path) from None
         except JobsFailed as failure:
             outcome = failure.outcome
             raise OperationError(
@@ -95,7 +101,7 @@ def run_vanilla(
                 exit_status=outcome.exit_status,
                 stderr_tail=list(tails[outcome.index]),
                 hint=f"{failure.failed} job attempt(s) failed (max_failed_job_count: "
-                f"{spec.max_failed_job_count}); the full output is in {log_path}",
+                f"{spec.max_failed_job_count}); the full output is in {log.path}",
             ) from None
     return OperationResult(spec.describe(), {}, jobs=count, failed_jobs=progress.failed_jobs)
 
