@@ -156,15 +156,12 @@ class DevOperations:
     def sort(self, spec: SortOperation) -> OperationResult:
         """Sort the input rows by ``sort_by`` in YT's order; the output remembers its columns."""
         inputs = self._input_files(spec.input_table)
-        self.store.file_for(spec.output_table)
-        staged = self.dev_dir / f".sorting.{table_name(spec.output_table)}.jsonl"
-        temp_dir = self.dev_dir / ".tmp"
-        temp_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            rows = sort_jsonl(inputs, staged, spec.sort_by, temp_dir=temp_dir)
+        # Under the output's write lock: its scratch folder (runs, staged result) is removed
+        # afterwards, or after a crash by the next access of the table.
+        with self.store.staging(spec.output_table) as scratch:
+            staged = scratch / "sorted.jsonl"
+            rows = sort_jsonl(inputs, staged, spec.sort_by, temp_dir=scratch)
             self.store.commit([(spec.output_table, [staged], rows)], sorted_by=spec.sort_by)
-        finally:
-            staged.unlink(missing_ok=True)
         return OperationResult(spec.describe(), {spec.output_table: rows}, jobs=0)
 
     def note_image(self, resources: Resources) -> None:

@@ -18,7 +18,6 @@ import orjson
 
 from ytflow.dev.table_store import DevTableStore
 from ytflow.errors import TableNotFound, YqlError
-from ytflow.paths import table_name
 from ytflow.yql.functions import KNOWN_PRAGMAS
 from ytflow.yql.script import Statement, parse_script
 from ytflow.yql.translate import Translator
@@ -99,9 +98,8 @@ class DevYqlEngine:
         target = statement.target
         self.store.file_for(target)  # validates the path and refuses a base-name conflict
         sql = translator.query(statement.tokens).sql
-        staged = self.store.dev_dir / f".yql.{table_name(target)}.jsonl"
-        self.store.dev_dir.mkdir(parents=True, exist_ok=True)
-        try:
+        with self.store.staging(target) as scratch:  # under the target's write lock
+            staged = scratch / "result.jsonl"
             copied = self._execute(
                 connection,
                 f"COPY ({sql}) TO {_literal(str(staged))} (FORMAT JSON)",
@@ -111,8 +109,6 @@ class DevYqlEngine:
             if not staged.exists():
                 staged.touch()
             self.store.commit([(target, [staged], rows)], append=not statement.truncate)
-        finally:
-            staged.unlink(missing_ok=True)
 
     def _execute(
         self, connection: duckdb.DuckDBPyConnection, sql: str, statement: Statement
