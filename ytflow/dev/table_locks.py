@@ -21,7 +21,7 @@ LOCK_SUFFIX = ".lock"
 
 _logger = logging.getLogger("ytflow.dev")
 # How long a writer waits silently before saying which table it is waiting for.
-_QUIET_WAIT_SECONDS = 2.0
+_QUIET_WAIT_SECONDS = 1.0
 
 
 class TableLocks:

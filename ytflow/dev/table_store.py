@@ -47,7 +47,7 @@ from ytflow.dev.table_files import (
     scratch_dir,
 )
 from ytflow.dev.table_locks import TableLocks
-from ytflow.errors import DevStoreError, PathConflict, TableNotFound, YtPathError
+from ytflow.errors import DevStoreError, PathConflict, TableNotFound, YtflowError, YtPathError
 from ytflow.paths import table_name, validate_table_path
 
 __all__ = ["TABLE_SUFFIX", "DevTableStore", "TableInfo"]
@@ -191,6 +191,19 @@ class DevTableStore:
                 yield scratch
             finally:
                 remove_leftovers([scratch])
+
+    @contextlib.contextmanager
+    def holding(self, paths: Iterable[str]) -> Generator[None, None, None]:
+        """Keep the tables still for a reader that reads their files itself (DuckDB cannot
+        stop at an append's journal): hold their write locks, so a running write finishes
+        first and the next waits. Paths that are not tables are left for the reader to report.
+        """
+        valid: list[str] = []
+        for path in sorted(set(paths)):
+            with contextlib.suppress(YtflowError):
+                valid.append(self._locate(path).path)
+        with self._writing(valid):
+            yield
 
     @_os_errors
     def read(self, path: str) -> Iterator[dict[str, Any]]:

@@ -49,18 +49,20 @@ class DevYqlEngine:
     def run(self, query: str) -> list[dict[str, Any]]:
         """Run every statement; return the rows of the last bare SELECT (else ``[]``)."""
         statements = parse_script(query)
-        _translate_all(statements)
-        connection = duckdb.connect()
-        try:
-            for setting in _YQL_SETTINGS:
-                connection.execute(setting)
-            translator = Translator(lambda path, line: self._relation(connection, path, line))
-            rows: list[dict[str, Any]] = []
-            for statement in statements:
-                rows = self._statement(connection, translator, statement, rows)
-            return rows
-        finally:
-            connection.close()
+        tables = _translate_all(statements)
+        # DuckDB reads the files itself, so the tables must hold still while the script runs.
+        with self.store.holding(tables):
+            connection = duckdb.connect()
+            try:
+                for setting in _YQL_SETTINGS:
+                    connection.execute(setting)
+                translator = Translator(lambda path, line: self._relation(connection, path, line))
+                rows: list[dict[str, Any]] = []
+                for statement in statements:
+                    rows = self._statement(connection, translator, statement, rows)
+                return rows
+            finally:
+                connection.close()
 
     def _statement(
         self,
@@ -135,16 +137,26 @@ class DevYqlEngine:
         return f"read_json({_literal(str(file))}, format='newline_delimited', columns={{{spec}}})"
 
 
-def _translate_all(statements: list[Statement]) -> None:
+def _translate_all(statements: list[Statement]) -> list[str]:
     """Translate every statement without running any: a construct dev cannot run, anywhere in
-    the script, is refused before an earlier ``INSERT`` has changed a table."""
-    translator = Translator(lambda _path, _line: "(SELECT 1)")
+    the script, is refused before an earlier ``INSERT`` has changed a table. Returns every
+    table the script reads or writes."""
+    tables: list[str] = []
+
+    def relation(path: str, _line: int) -> str:
+        tables.append(path)
+        return "(SELECT 1)"
+
+    translator = Translator(relation)
     for statement in statements:
         if statement.kind == "assign":
             assert statement.name is not None
             translator.define(statement.name, statement.tokens, statement.line)
         elif statement.kind in ("select", "insert"):
             translator.query(statement.tokens)
+        if statement.kind == "insert" and statement.target is not None:
+            tables.append(statement.target)
+    return tables
 
 
 def _infer_columns(connection: duckdb.DuckDBPyConnection, file: Path) -> list[list[str]]:
