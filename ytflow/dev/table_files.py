@@ -45,7 +45,7 @@ _META_LEFTOVER = re.compile(rf"\.(?P<name>.+)\.json\.{_HEX}\.tmp")
 
 def check_name_fits(path: str, name: str) -> None:
     """Refuse, before touching any file, a base name too long to become a dev file name."""
-    size = len(name.encode("utf-8", "surrogatepass"))
+    size = len(name.encode("utf-8"))
     if size > MAX_TABLE_NAME_BYTES:
         raise YtPathError(
             f"table path {path!r}: its last component is {size} bytes long, but dev stores "

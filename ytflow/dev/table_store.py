@@ -248,6 +248,7 @@ class DevTableStore:
     def row_count(self, path: str) -> int:
         """Rows in the table, from metadata when current, else counted at C speed."""
         table = self._locate(path)
+        self._clean_after_dead_writer(table)
         snapshot = self._snapshot(table)
         if snapshot is None:
             raise self._not_found(table)
