@@ -155,10 +155,11 @@ class DevOperations:
 
     def sort(self, spec: SortOperation) -> OperationResult:
         """Sort the input rows by ``sort_by`` in YT's order; the output remembers its columns."""
-        inputs = self._input_files(spec.input_table)
-        # Under the output's write lock: its scratch folder (runs, staged result) is removed
-        # afterwards, or after a crash by the next access of the table.
-        with self.store.staging(spec.output_table) as scratch:
+        # Under the write locks of the output (its scratch folder, with the runs and the staged
+        # result, is removed afterwards, or after a crash by the next access of the table) and
+        # of the inputs, which must hold still while they are read in place.
+        with self.store.staging(spec.output_table, reading=spec.input_table) as scratch:
+            inputs = self._input_files(spec.input_table)
             staged = scratch / "sorted.jsonl"
             rows = sort_jsonl(inputs, staged, spec.sort_by, temp_dir=scratch)
             self.store.commit([(spec.output_table, [staged], rows)], sorted_by=spec.sort_by)

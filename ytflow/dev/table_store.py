@@ -175,13 +175,15 @@ class DevTableStore:
                 self._save_counted(table, TableMeta(path=table.path, sorted_by=sorted_by), rows)
 
     @contextlib.contextmanager
-    def staging(self, path: str) -> Generator[Path, None, None]:
-        """A fresh scratch folder for building the table's next content, under its write lock.
+    def staging(self, path: str, *, reading: Sequence[str] = ()) -> Generator[Path, None, None]:
+        """A fresh scratch folder for building the table's next content, under its write lock
+        (and, taken together so two writers never deadlock, the locks of the tables in
+        ``reading``, which thus hold still while they are read in place).
 
         Commit a file from it with ``commit`` inside the block. The folder is removed on exit,
         and a crashed writer's folder is removed by the next access of the table.
         """
-        with self._writing([path]) as [table]:
+        with self._writing([path, *reading]) as [table, *_]:
             scratch = scratch_dir(self.dev_dir, table.name)
             try:
                 scratch.mkdir(parents=True, exist_ok=True)
