@@ -194,19 +194,26 @@ def test_cli_reports_a_directory_in_place_of_a_table_without_a_traceback(tmp_pat
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("fault", ["meta-folder-is-a-file", "lock-file-is-a-folder"])
 def test_other_os_errors_become_ytflow_errors_naming_table_and_file(
-    client: DevClient, seeded: bytes, dev_dir: Path
+    client: DevClient, seeded: bytes, dev_dir: Path, data_file: Path, fault: str
 ) -> None:
-    meta_dir = dev_dir / ".meta"
-    for file in meta_dir.iterdir():
-        file.unlink()
-    meta_dir.rmdir()
-    meta_dir.write_text("a file where the metadata folder belongs")
+    if fault == "meta-folder-is-a-file":
+        culprit = dev_dir / ".meta"
+        for file in culprit.iterdir():
+            file.unlink()
+        culprit.rmdir()
+        culprit.write_text("a file where the metadata folder belongs")
+    else:
+        culprit = dev_dir / ".locks" / "data.lock"
+        culprit.unlink()
+        culprit.mkdir()
     with pytest.raises(DevStoreError) as caught:
         client.write_table(DATA, [{"id": 1}])
     assert DATA in caught.value.message
-    assert ".meta" in caught.value.message
+    assert str(culprit) in caught.value.message
     assert caught.value.hint
+    assert data_file.read_bytes() == seeded
 
 
 def test_an_os_error_from_the_callers_own_rows_stays_the_callers(

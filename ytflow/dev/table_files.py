@@ -21,6 +21,8 @@ import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
+import filelock
+
 from ytflow.errors import DevStoreError, YtPathError
 
 TABLE_SUFFIX = ".jsonl"
@@ -135,12 +137,16 @@ def from_os_error(path: str, error: OSError) -> DevStoreError:
     )
 
 
-_OWN_CODE = (str(Path(__file__).resolve().parent.parent), sysconfig.get_paths()["stdlib"])
+_OWN_CODE = (
+    str(Path(__file__).resolve().parent.parent),
+    str(Path(filelock.__file__).resolve().parent),
+    os.path.realpath(sysconfig.get_paths()["stdlib"]),
+)
 
 
 def raised_by_store(error: BaseException) -> bool:
-    """True unless a frame outside ytflow and the standard library raised ``error``: an
-    ``OSError`` from the caller's own row generator stays the caller's error."""
+    """True unless a frame outside ytflow, its lock library and the standard library raised
+    ``error``: an ``OSError`` from the caller's own row generator stays the caller's error."""
     traceback = error.__traceback__
     while traceback is not None:
         file = os.path.realpath(traceback.tb_frame.f_code.co_filename)
