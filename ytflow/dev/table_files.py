@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import os
 import re
 import shutil
 import stat
 import sysconfig
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import filelock
 
@@ -32,6 +34,8 @@ SCRATCH_DIR_NAME = ".tmp"
 NAME_MAX_BYTES = 255
 MAX_TABLE_NAME_BYTES = NAME_MAX_BYTES - len(f"..jsonl.{'0' * 8}.tmp")
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 _HEX = r"[0-9a-f]{8}"
 # Leftovers in .dev/ and .dev/.meta/, each pattern capturing the table's base name.
 _DEV_LEFTOVERS = (
@@ -172,3 +176,20 @@ def _owner(entry: str, patterns: tuple[re.Pattern[str], ...] | None) -> str | No
         if match:
             return match["name"]
     return None
+
+
+def os_errors(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Turn a file operation's ``OSError`` inside the store into a ytflow error naming the
+    table and file (an error the caller's own row generator raised passes unchanged)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except OSError as error:
+            if not raised_by_store(error):
+                raise
+            path = args[1] if len(args) > 1 and isinstance(args[1], str) else "(all tables)"
+            raise from_os_error(path, error) from None
+
+    return wrapper

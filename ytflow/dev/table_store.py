@@ -14,19 +14,16 @@ YT), and only clean up after a writer whose lock shows it is dead.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, ParamSpec, TypeVar
+from typing import Any, BinaryIO
 
 from ytflow.dev.files import (
     atomic_replace,
     concatenate,
-    count_lines,
-    count_rows,
     ends_with_newline,
     fsync_directory,
     new_temp,
@@ -41,21 +38,23 @@ from ytflow.dev.table_files import (
     from_os_error,
     is_leftover,
     leftovers,
-    not_a_table_file,
-    raised_by_store,
+    os_errors,
     remove_leftovers,
     scratch_dir,
 )
+from ytflow.dev.table_journal import (
+    Located,
+    clean_after_dead_writer,
+    journaled_append,
+    save_counted,
+    undo_dead_writer,
+)
 from ytflow.dev.table_locks import TableLocks
-from ytflow.errors import DevStoreError, PathConflict, TableNotFound, YtflowError, YtPathError
+from ytflow.dev.table_snapshot import Snapshot, take_snapshot
+from ytflow.errors import PathConflict, TableNotFound, YtflowError, YtPathError
 from ytflow.paths import table_name, validate_table_path
 
 __all__ = ["TABLE_SUFFIX", "DevTableStore", "TableInfo"]
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-# Snapshot attempts before giving up on a table whose metadata never holds still.
-_SNAPSHOT_ATTEMPTS = 1000
 
 
 @dataclass(frozen=True)
@@ -68,44 +67,6 @@ class TableInfo:
     size: int
 
 
-@dataclass
-class _Located:
-    path: str
-    name: str
-    file: Path
-    meta: TableMeta | None
-    registered: bool = True  # False for a JSONL file no ytflow write has registered
-
-
-@dataclass
-class _Snapshot:
-    """An open table file and how much of it is committed content."""
-
-    raw: BinaryIO  # unbuffered, at offset 0
-    limit: int
-    size: int
-    mtime_ns: int
-    meta: TableMeta | None
-    meta_raw: bytes | None
-
-
-def _os_errors(method: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Turn a file operation's ``OSError`` inside the store into a ytflow error naming the
-    table and file (an error the caller's own row generator raised passes unchanged)."""
-
-    @functools.wraps(method)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return method(*args, **kwargs)
-        except OSError as error:
-            if not raised_by_store(error):
-                raise
-            path = args[1] if len(args) > 1 and isinstance(args[1], str) else "(all tables)"
-            raise from_os_error(path, error) from None
-
-    return wrapper
-
-
 class DevTableStore:
     """The ``.dev/`` folder as a table store: atomic writes, streamed reads, cheap counts."""
 
@@ -116,12 +77,12 @@ class DevTableStore:
         self._resolved_dir = dev_dir.resolve()
         self._depth = threading.local()  # per thread: table name -> nested writes
 
-    @_os_errors
+    @os_errors
     def file_for(self, path: str) -> Path:
         """The JSONL file that holds ``path`` (validated; the table need not exist)."""
         return self._locate(path).file
 
-    @_os_errors
+    @os_errors
     def write(self, path: str, rows: Iterable[Mapping[str, Any]], *, append: bool = False) -> int:
         """Replace (or append to) the table; see ``YtClient.write_table`` for the guarantees."""
         with self._writing([path]) as [table]:
@@ -129,10 +90,10 @@ class DevTableStore:
                 return self._append(table, rows)
             with atomic_replace(table.file) as handle:
                 count = write_rows(handle, rows, table=table.path)
-            self._save_counted(table, TableMeta(path=table.path), count)
+            save_counted(self.meta, table, TableMeta(path=table.path), count)
             return count
 
-    @_os_errors
+    @os_errors
     def commit(
         self,
         outputs: Sequence[tuple[str, Sequence[Path], int]],
@@ -147,7 +108,7 @@ class DevTableStore:
         single part of a replace is renamed directly (no copy).
         """
         with self._writing([path for path, _, _ in outputs]) as tables:
-            staged: list[tuple[_Located, Path | None, Sequence[Path], int]] = []
+            staged: list[tuple[Located, Path | None, Sequence[Path], int]] = []
             temps: list[Path] = []
             try:
                 for table, (_, parts, rows) in zip(tables, outputs, strict=True):
@@ -172,7 +133,9 @@ class DevTableStore:
                     continue
                 temp.replace(table.file)
                 fsync_directory(table.file.parent)
-                self._save_counted(table, TableMeta(path=table.path, sorted_by=sorted_by), rows)
+                save_counted(
+                    self.meta, table, TableMeta(path=table.path, sorted_by=sorted_by), rows
+                )
 
     @contextlib.contextmanager
     def staging(self, path: str, *, reading: Sequence[str] = ()) -> Generator[Path, None, None]:
@@ -207,7 +170,7 @@ class DevTableStore:
         with self._writing(valid):
             yield
 
-    @_os_errors
+    @os_errors
     def read(self, path: str) -> Iterator[dict[str, Any]]:
         """Stream the table's rows; raises ``TableNotFound`` before the first row if missing.
 
@@ -220,7 +183,7 @@ class DevTableStore:
             raise self._not_found(table)
         return self._rows(table)
 
-    @_os_errors
+    @os_errors
     def exists(self, path: str) -> bool:
         """True only if this logical path has a table (not another path with the same name)."""
         try:
@@ -230,7 +193,7 @@ class DevTableStore:
         self._clean_after_dead_writer(table)
         return check_regular(table.path, table.file)
 
-    @_os_errors
+    @os_errors
     def remove(self, path: str, *, force: bool = False) -> None:
         """Delete the table and its metadata, freeing the base name."""
         try:
@@ -246,7 +209,7 @@ class DevTableStore:
             if not force:  # the cluster has no table at this path, and force ignores that
                 raise
 
-    @_os_errors
+    @os_errors
     def row_count(self, path: str) -> int:
         """Rows in the table, from metadata when current, else counted at C speed."""
         table = self._locate(path)
@@ -257,7 +220,7 @@ class DevTableStore:
         with snapshot.raw:
             return self._count_snapshot(table, snapshot)
 
-    @_os_errors
+    @os_errors
     def sorted_by(self, path: str) -> list[str] | None:
         """The columns the table is known to be sorted by, or None.
 
@@ -274,7 +237,7 @@ class DevTableStore:
             return None
         return table.meta.sorted_by
 
-    @_os_errors
+    @os_errors
     def cached(self, path: str, key: str, compute: Callable[[], Any]) -> Any:
         """A value derived from the table's content, kept in its metadata until it changes.
 
@@ -298,18 +261,18 @@ class DevTableStore:
         self._update_meta(table, lambda meta: meta.extra.__setitem__(key, entry))
         return value
 
-    @_os_errors
+    @os_errors
     def tables(self) -> list[TableInfo]:
         """Every JSONL table under ``.dev/``, sorted by file name (temp files are no tables)."""
         for name in leftovers(self.dev_dir):
-            self._clean_after_dead_writer(_Located(name, name, self._file(name), None, False))
+            self._clean_after_dead_writer(Located(name, name, self._file(name), None, False))
         found: list[TableInfo] = []
         for file in sorted(self.dev_dir.glob(f"*{TABLE_SUFFIX}")):
             if is_leftover(file.name):
                 continue
             name = file.name.removesuffix(TABLE_SUFFIX)
             meta = self.meta.load(name)
-            table = _Located(meta.path if meta else str(file), name, file, meta, meta is not None)
+            table = Located(meta.path if meta else str(file), name, file, meta, meta is not None)
             snapshot = self._snapshot(table)
             if snapshot is None:  # removed since the listing
                 continue
@@ -323,7 +286,7 @@ class DevTableStore:
     def _file(self, name: str) -> Path:
         return self.dev_dir / f"{name}{TABLE_SUFFIX}"
 
-    def _locate(self, path: str) -> _Located:
+    def _locate(self, path: str) -> Located:
         path = validate_table_path(path)
         name = table_name(path)
         check_name_fits(path, name)
@@ -341,12 +304,12 @@ class DevTableStore:
                 hint=f"give one of them another base name, or remove {meta.path} first "
                 "(yt.remove frees the name)",
             )
-        return _Located(path, name, file, meta)
+        return Located(path, name, file, meta)
 
     # --- writing (under the table's lock) ------------------------------------------------------
 
     @contextlib.contextmanager
-    def _writing(self, paths: Sequence[str]) -> Generator[list[_Located], None, None]:
+    def _writing(self, paths: Sequence[str]) -> Generator[list[Located], None, None]:
         """Hold the tables' write locks; the outermost hold first undoes and removes what a
         dead writer left (an append journal, temp files)."""
         located = [self._locate(path) for path in paths]
@@ -361,120 +324,30 @@ class DevTableStore:
                 for table in located:
                     check_regular(table.path, table.file)
                     if table.name in outermost:
-                        self._undo_dead_writer(table)
+                        undo_dead_writer(self.meta, self.dev_dir, table)
                 yield located
             finally:
                 for name in names:
                     depth[name] -= 1
 
-    def _undo_dead_writer(self, table: _Located) -> None:
-        """Roll back an append journal and delete temps (lock held: their writer is dead)."""
-        if table.meta is not None and table.meta.append_from is not None:
-            self._undo_interrupted_append(table, table.meta.append_from)
-        remove_leftovers(leftovers(self.dev_dir, table.name).get(table.name, []))
-
-    def _append(self, table: _Located, rows: Iterable[Mapping[str, Any]]) -> int:
-        """Append encoded rows in place (see ``_journaled_append``)."""
-        return self._journaled_append(
-            table, lambda handle: write_rows(handle, rows, table=table.path)
+    def _append(self, table: Located, rows: Iterable[Mapping[str, Any]]) -> int:
+        return journaled_append(
+            self.meta, table, lambda handle: write_rows(handle, rows, table=table.path)
         )
 
-    def _append_files(self, table: _Located, parts: Sequence[Path], rows: int) -> None:
-        """Append job output files in place (see ``_journaled_append``)."""
-
+    def _append_files(self, table: Located, parts: Sequence[Path], rows: int) -> None:
         def copy(handle: BinaryIO) -> int:
             concatenate(parts, handle)
             return rows
 
-        self._journaled_append(table, copy)
-
-    def _journaled_append(self, table: _Located, write: Callable[[BinaryIO], int]) -> int:
-        """Append what ``write`` writes; a journal in the metadata (the old length) lets any
-        failure, even a crash, roll the file back so no partial row is ever visible. Readers
-        meanwhile see the file up to the journal's length: the table before the append.
-        """
-        existing = self._count(table)
-        meta = table.meta or TableMeta(path=table.path)
-        original_size = table.file.stat().st_size
-        meta.append_from = original_size
-        self.meta.save(table.name, meta)
-        try:
-            with table.file.open("ab", buffering=1 << 20) as handle:
-                if not ends_with_newline(table.file):
-                    handle.write(b"\n")
-                count = write(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-        except BaseException:
-            self._undo_interrupted_append(table, original_size)
-            raise
-        meta.append_from = None
-        meta.sorted_by = None  # appended rows carry no sort guarantee
-        self._save_counted(table, meta, existing + count)
-        return count
-
-    def _undo_interrupted_append(self, table: _Located, original_size: int) -> None:
-        if table.file.exists() and table.file.stat().st_size > original_size:
-            os.truncate(table.file, original_size)
-        meta = table.meta or TableMeta(path=table.path)
-        meta.append_from = None
-        self.meta.save(table.name, meta)
-        table.meta = meta
-
-    def _count(self, table: _Located) -> int:
-        stat = table.file.stat()
-        if table.meta is not None and table.meta.count_is_current(stat.st_size, stat.st_mtime_ns):
-            assert table.meta.rows is not None
-            return table.meta.rows
-        count = count_lines(table.file)
-        self._save_counted(table, table.meta or TableMeta(path=table.path), count)
-        return count
-
-    def _save_counted(self, table: _Located, meta: TableMeta, rows: int) -> None:
-        stat = table.file.stat()
-        meta.rows, meta.size, meta.mtime_ns = rows, stat.st_size, stat.st_mtime_ns
-        self.meta.save(table.name, meta)
-        table.meta = meta
+        journaled_append(self.meta, table, copy)
 
     # --- reading (no lock: never waits for a writer) -------------------------------------------
 
-    def _snapshot(self, table: _Located) -> _Snapshot | None:
-        """Open the table and find its committed length, or None if it does not exist.
+    def _snapshot(self, table: Located) -> Snapshot | None:
+        return take_snapshot(self.meta, table, self._clean_after_dead_writer)
 
-        Writers change the metadata before and after every in-place change, so two equal
-        reads of it around the open make a consistent view: if it shows an append in flight,
-        only the bytes before it are the table.
-        """
-        for _ in range(_SNAPSHOT_ATTEMPTS):
-            before = self.meta.read_raw(table.name)
-            try:
-                raw: BinaryIO = table.file.open("rb", buffering=0)
-            except FileNotFoundError:
-                if self.meta.read_raw(table.name) == before:
-                    return None
-                continue
-            except IsADirectoryError:
-                raise not_a_table_file(table.path, table.file, "a directory") from None
-            stat = os.fstat(raw.fileno())
-            after = self.meta.read_raw(table.name)
-            if after != before:
-                raw.close()
-                continue
-            meta = parse_meta(after)
-            if meta is not None and meta.append_from is not None:
-                if self._clean_after_dead_writer(table):
-                    raw.close()
-                    continue
-                limit = min(meta.append_from, stat.st_size)
-            else:
-                limit = stat.st_size
-            return _Snapshot(raw, limit, stat.st_size, stat.st_mtime_ns, meta, after)
-        raise DevStoreError(
-            f"dev table {table.path}: its metadata kept changing while it was being opened",
-            hint="another process is writing it in a tight loop; retry when it is done",
-        )
-
-    def _rows(self, table: _Located) -> Iterator[dict[str, Any]]:
+    def _rows(self, table: Located) -> Iterator[dict[str, Any]]:
         try:
             snapshot = self._snapshot(table)
             if snapshot is None:  # removed since ``read`` checked
@@ -485,16 +358,12 @@ class DevTableStore:
         except OSError as error:
             raise from_os_error(table.path, error) from None
 
-    def _count_snapshot(self, table: _Located, snapshot: _Snapshot) -> int:
-        meta = snapshot.meta
-        if meta is not None and meta.rows is not None:
-            if meta.append_from is None and meta.count_is_current(snapshot.size, snapshot.mtime_ns):
-                return meta.rows
-            if meta.append_from is not None and meta.size == meta.append_from:
-                return meta.rows  # the count taken when the append started
-        with open_prefix(snapshot.raw, snapshot.limit) as handle:
-            count = count_rows(handle)
-        if meta is None or meta.append_from is None:
+    def _count_snapshot(self, table: Located, snapshot: Snapshot) -> int:
+        known = snapshot.known_count()
+        if known is not None:
+            return known
+        count = snapshot.count()
+        if snapshot.meta is None or snapshot.meta.append_from is None:
             self._update_meta(
                 table,
                 lambda fresh: _set_count(fresh, count, snapshot),
@@ -505,7 +374,7 @@ class DevTableStore:
 
     def _update_meta(
         self,
-        table: _Located,
+        table: Located,
         change: Callable[[TableMeta], None],
         *,
         check: bool = False,
@@ -529,26 +398,10 @@ class DevTableStore:
             change(meta)
             self.meta.save(table.name, meta)
 
-    def _clean_after_dead_writer(self, table: _Located) -> bool:
-        """Undo a dead writer's append and delete its temps, if there are any and its lock
-        is free; True if an append journal was rolled back."""
-        meta = self.meta.load(table.name)
-        journal = meta is not None and meta.append_from is not None
-        found = leftovers(self.dev_dir, table.name).get(table.name, [])
-        if not journal and not found:
-            return False
-        with self.locks.probe(table.name) as free:
-            if not free:
-                return False
-            meta = self.meta.load(table.name)  # as it is now that no writer can change it
-            rolled_back = meta is not None and meta.append_from is not None
-            if meta is not None and meta.append_from is not None:
-                located = _Located(meta.path, table.name, table.file, meta)
-                self._undo_interrupted_append(located, meta.append_from)
-            remove_leftovers(leftovers(self.dev_dir, table.name).get(table.name, []))
-            return rolled_back
+    def _clean_after_dead_writer(self, table: Located) -> bool:
+        return clean_after_dead_writer(self.meta, self.locks, self.dev_dir, table)
 
-    def _not_found(self, table: _Located) -> TableNotFound:
+    def _not_found(self, table: Located) -> TableNotFound:
         return TableNotFound(
             table.path,
             hint=f"dev looked for {table.file}; write the table first, or run "
@@ -556,5 +409,5 @@ class DevTableStore:
         )
 
 
-def _set_count(meta: TableMeta, rows: int, snapshot: _Snapshot) -> None:
+def _set_count(meta: TableMeta, rows: int, snapshot: Snapshot) -> None:
     meta.rows, meta.size, meta.mtime_ns = rows, snapshot.size, snapshot.mtime_ns
