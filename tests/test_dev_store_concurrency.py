@@ -136,7 +136,7 @@ def test_two_appenders_and_a_reader_land_every_row(tmp_path: Path) -> None:
     dev_dir = tmp_path / ".dev"
     client = _seed(dev_dir)
     readers = _Readers(dev_dir)
-    each = 150_000
+    each = 100_000
     first = _start(WRITER, dev_dir, "append", "a", 1_000_000, each, 1)
     second = _start(WRITER, dev_dir, "append", "b", 2_000_000, each, 1)
     _finish(first)
@@ -160,7 +160,7 @@ def test_replace_versus_replace_is_one_writers_table_never_a_mix(tmp_path: Path)
     dev_dir = tmp_path / ".dev"
     client = _seed(dev_dir)
     readers = _Readers(dev_dir, check_rows=True)
-    rows = 100_000
+    rows = 60_000
     first = _start(WRITER, dev_dir, "replace", "a", 0, rows, 3)
     second = _start(WRITER, dev_dir, "replace", "b", 0, rows, 3)
     _finish(first)

@@ -23,7 +23,7 @@ from ytflow.errors import RowError, YtflowError
 
 # A quick pass by default; YTFLOW_FUZZ_EXAMPLES=2000 for a thorough one.
 SETTINGS = settings(
-    max_examples=int(os.environ.get("YTFLOW_FUZZ_EXAMPLES", "60")),
+    max_examples=int(os.environ.get("YTFLOW_FUZZ_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
