@@ -106,10 +106,11 @@ class _Prefix(io.RawIOBase):
     """The first ``limit`` bytes of a file: what readers see of a table whose append is
     still in flight, however many bytes the appender has written since."""
 
-    def __init__(self, raw: BinaryIO, limit: int) -> None:
+    def __init__(self, raw: io.RawIOBase, limit: int) -> None:
         super().__init__()
         self._raw = raw
         self._limit = limit
+        self._left = limit
 
     def readable(self) -> bool:
         return True
@@ -124,21 +125,24 @@ class _Prefix(io.RawIOBase):
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         if (offset, whence) != (0, os.SEEK_SET):
             raise io.UnsupportedOperation("a table prefix only rewinds")
+        self._left = self._limit
         return self._raw.seek(0)
 
     def tell(self) -> int:
-        return self._raw.tell()
+        return self._limit - self._left
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        wanted = min(len(buffer), self._limit - self._raw.tell())
+        wanted = min(len(buffer), self._left)
         if wanted <= 0:
             return 0
-        data = self._raw.read(wanted)
-        buffer[: len(data)] = data
-        return len(data)
+        read = self._raw.readinto(memoryview(buffer)[:wanted])
+        if not read:
+            return 0
+        self._left -= read
+        return read
 
 
-def open_prefix(raw: BinaryIO, limit: int | None, *, buffer_size: int = 1 << 16) -> BinaryIO:
+def open_prefix(raw: io.RawIOBase, limit: int | None, *, buffer_size: int = 1 << 20) -> BinaryIO:
     """A buffered reader over ``raw`` (an unbuffered file at offset 0) that ends after
     ``limit`` bytes, or at the end of the file when ``limit`` is None; closing it closes
     ``raw``."""

@@ -8,10 +8,10 @@ the bytes before it are the table, as on YT, where a reader never sees an unfini
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from ytflow.dev.files import count_rows, open_prefix
 from ytflow.dev.metadata import MetaStore, TableMeta, parse_meta
@@ -27,7 +27,7 @@ _ATTEMPTS = 1000
 class Snapshot:
     """An open table file and how much of it is committed content."""
 
-    raw: BinaryIO  # unbuffered, at offset 0; the caller closes it
+    raw: io.FileIO  # unbuffered, at offset 0; the caller closes it
     limit: int
     size: int
     mtime_ns: int
@@ -62,7 +62,7 @@ def take_snapshot(
     for _ in range(_ATTEMPTS):
         before = metas.read_raw(table.name)
         try:
-            raw: BinaryIO = table.file.open("rb", buffering=0)
+            raw = table.file.open("rb", buffering=0)
         except FileNotFoundError:
             if metas.read_raw(table.name) == before:
                 return None
