@@ -52,17 +52,20 @@ class DevYqlEngine:
         tables = _translate_all(statements)
         # DuckDB reads the files itself, so the tables must hold still while the script runs.
         with self.store.holding(tables):
-            connection = duckdb.connect()
-            try:
-                for setting in _YQL_SETTINGS:
-                    connection.execute(setting)
-                translator = Translator(lambda path, line: self._relation(connection, path, line))
-                rows: list[dict[str, Any]] = []
-                for statement in statements:
-                    rows = self._statement(connection, translator, statement, rows)
-                return rows
-            finally:
-                connection.close()
+            return self._run(statements)
+
+    def _run(self, statements: list[Statement]) -> list[dict[str, Any]]:
+        connection = duckdb.connect()
+        try:
+            for setting in _YQL_SETTINGS:
+                connection.execute(setting)
+            translator = Translator(lambda path, line: self._relation(connection, path, line))
+            rows: list[dict[str, Any]] = []
+            for statement in statements:
+                rows = self._statement(connection, translator, statement, rows)
+            return rows
+        finally:
+            connection.close()
 
     def _statement(
         self,
