@@ -116,6 +116,10 @@ class TableFormatError(YtflowError):
     """A stored dev table holds a line that is not a JSON object."""
 
 
+class DevStoreError(YtflowError):
+    """A dev table's file cannot be used: a directory in its place, a full disk, ..."""
+
+
 class YqlError(YtflowError):
     """A YQL query is malformed, uses what dev cannot reproduce, or failed to run."""
 

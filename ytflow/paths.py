@@ -48,6 +48,13 @@ def validate_table_path(path: Any, *, what: str = "table path") -> str:
                 f"{what} {path!r} contains {', '.join(repr(char) for char in bad)}",
                 hint=_PLAIN_PATH_HINT,
             )
+        try:
+            component.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no text YT (or a file name) can hold
+            raise YtPathError(
+                f"{what} {path!r} is not valid Unicode text (it holds a lone surrogate)",
+                hint="build the path from decoded text; YT paths are UTF-8 strings",
+            ) from None
     return path
 
 

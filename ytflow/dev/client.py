@@ -127,12 +127,15 @@ class DevClient(YtClient):
         return text
 
     def _run_operation(self, spec: OperationSpec, *, stage: str) -> OperationResult:
-        if isinstance(spec, MapOperation):
-            return self.operations.map(spec, stage)
-        if isinstance(spec, ReduceOperation):
-            return self.operations.reduce(spec, stage)
-        if isinstance(spec, MapReduceOperation):
-            return self.operations.map_reduce(spec, stage)
+        if isinstance(spec, MapOperation | ReduceOperation | MapReduceOperation):
+            # Jobs read the input files in place, so inputs hold still (a write elsewhere
+            # waits) and outputs have one writer; all locks taken at once, in name order.
+            with self.tables.holding([*spec.input_table, *spec.output_table]):
+                if isinstance(spec, MapOperation):
+                    return self.operations.map(spec, stage)
+                if isinstance(spec, ReduceOperation):
+                    return self.operations.reduce(spec, stage)
+                return self.operations.map_reduce(spec, stage)
         if isinstance(spec, SortOperation):
             return self.operations.sort(spec)
         assert isinstance(spec, VanillaOperation)

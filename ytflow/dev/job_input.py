@@ -136,10 +136,15 @@ def open_input(segments: Sequence[Segment], scratch: Path) -> tuple[int, Path | 
 
 
 def _copy_range(source: int, target: int, offset: int, count: int) -> None:
+    kernel_copy = getattr(os, "copy_file_range", None)  # missing on macOS
     while count > 0:
-        try:
-            copied = os.copy_file_range(source, target, count, offset)
-        except OSError:  # filesystems without copy_file_range: copy through user space
+        copied = 0
+        if kernel_copy is not None:
+            try:
+                copied = kernel_copy(source, target, count, offset)
+            except OSError:  # a filesystem that refuses it: copy through user space
+                kernel_copy = None
+        if kernel_copy is None:
             os.lseek(source, offset, os.SEEK_SET)
             copied = os.write(target, os.read(source, min(count, 1 << 22)))
         if copied == 0:

@@ -49,19 +49,18 @@ class MetaStore:
 
     def load(self, name: str) -> TableMeta | None:
         """The table's metadata, or None if it has none (or it is unreadable)."""
+        return parse_meta(self.read_raw(name))
+
+    def read_raw(self, name: str) -> bytes | None:
+        """The metadata file's bytes, or None if there is none.
+
+        Every save replaces the file atomically, so two equal reads bracket a moment in which
+        no writer changed the table's metadata (see ``DevTableStore``'s snapshots).
+        """
         try:
-            data = orjson.loads(self.file_for(name).read_bytes())
-        except (FileNotFoundError, orjson.JSONDecodeError):
+            return self.file_for(name).read_bytes()
+        except FileNotFoundError:
             return None
-        if not isinstance(data, dict):
-            return None
-        fields = cast("dict[str, Any]", data)
-        if not isinstance(fields.get("path"), str):
-            return None
-        known = {
-            key: value for key, value in fields.items() if key in TableMeta.__dataclass_fields__
-        }
-        return TableMeta(**known)
 
     def save(self, name: str, meta: TableMeta) -> None:
         """Replace the table's metadata atomically."""
@@ -72,3 +71,23 @@ class MetaStore:
     def delete(self, name: str) -> None:
         """Forget the table: frees its base name for another logical path."""
         self.file_for(name).unlink(missing_ok=True)
+
+
+def parse_meta(raw: bytes | None) -> TableMeta | None:
+    """Metadata from a metadata file's bytes; None if absent or unreadable (hand-edited)."""
+    if raw is None:
+        return None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    fields = cast("dict[str, Any]", data)
+    if not isinstance(fields.get("path"), str):
+        return None
+    known = {key: value for key, value in fields.items() if key in TableMeta.__dataclass_fields__}
+    try:
+        return TableMeta(**known)
+    except TypeError:
+        return None

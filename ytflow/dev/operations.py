@@ -174,16 +174,14 @@ class DevOperations:
 
     def sort(self, spec: SortOperation) -> OperationResult:
         """Sort the input rows by ``sort_by`` in YT's order; the output remembers its columns."""
-        inputs = self._input_files(spec.input_table)
-        self.store.file_for(spec.output_table)
-        staged = self.dev_dir / f".sorting.{table_name(spec.output_table)}.jsonl"
-        temp_dir = self.dev_dir / ".tmp"
-        temp_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            rows = sort_jsonl(inputs, staged, spec.sort_by, temp_dir=temp_dir)
+        # Under the write locks of the output (its scratch folder, with the runs and the staged
+        # result, is removed afterwards, or after a crash by the next access of the table) and
+        # of the inputs, which must hold still while they are read in place.
+        with self.store.staging(spec.output_table, reading=spec.input_table) as scratch:
+            inputs = self._input_files(spec.input_table)
+            staged = scratch / "sorted.jsonl"
+            rows = sort_jsonl(inputs, staged, spec.sort_by, temp_dir=scratch)
             self.store.commit([(spec.output_table, [staged], rows)], sorted_by=spec.sort_by)
-        finally:
-            staged.unlink(missing_ok=True)
         return OperationResult(spec.describe(), {spec.output_table: rows}, jobs=0)
 
     def note_image(self, resources: Resources) -> None:

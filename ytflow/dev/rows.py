@@ -7,6 +7,7 @@ The loops here are the hot path of every dev read and write, so they stay flat: 
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -17,6 +18,11 @@ from ytflow.errors import RowError, TableFormatError
 
 # The cluster's default limit on one row's weight (table writer max_row_weight): 16 MiB.
 MAX_ROW_WEIGHT = 16 * 1024 * 1024
+# How deeply lists and dicts may nest, counting the row itself. The cluster's YSON parser
+# refuses the 256th level ("Depth limit exceeded while parsing YSON": yt/core/yson/public.h,
+# DefaultYsonParserNestingLevelLimit = NewNestingLevelLimit = 256); dev's JSON encoder stops
+# one level earlier, so dev refuses rows nested 255 or more levels deep.
+MAX_NESTING_DEPTH = 254
 
 _BUFFER_BYTES = 1 << 20  # encoded rows are written (and checked) a megabyte at a time
 
@@ -80,10 +86,11 @@ def _flush(
     batch.clear()
 
 
-def read_rows(path: Path, *, table: str) -> Iterator[dict[str, Any]]:
-    """Stream the rows of a JSONL file as dicts; a bad line raises ``TableFormatError``."""
+def read_rows(handle: BinaryIO, *, path: Path, table: str) -> Iterator[dict[str, Any]]:
+    """Stream the rows of an open JSONL file (``path``, for messages) as dicts, closing it
+    at the end; a bad line raises ``TableFormatError``."""
     loads = orjson.loads
-    with path.open("rb") as handle:
+    with handle:
         for line_number, line in enumerate(handle, 1):
             try:
                 row = loads(line)
@@ -114,6 +121,8 @@ def _bad_line(table: str, path: Path, line_number: int, line: bytes, why: str) -
 
 def _diagnose(table: str, index: int, row: Mapping[Any, Any], error: TypeError) -> RowError:
     """Find the column that orjson refused, so the error can name it."""
+    if "recursion" in str(error).lower():
+        return _too_deep(table, index, row)
     for key, value in row.items():
         if not isinstance(key, str):
             return RowError(
@@ -134,6 +143,38 @@ def _diagnose(table: str, index: int, row: Mapping[Any, Any], error: TypeError) 
                 hint="use str, int, float, bool, None, lists and dicts of those",
             )
     return RowError(table, index, f"cannot be encoded as JSON ({error})")
+
+
+def _too_deep(table: str, index: int, row: Mapping[Any, Any]) -> RowError:
+    """The error for a row nested deeper than the cluster allows, naming the deepest column."""
+    column = max(row, key=lambda key: _depth(row[key]), default=None)
+    return RowError(
+        table,
+        index,
+        f"lists and dicts nest more than {MAX_NESTING_DEPTH} levels deep (counting the row); "
+        "the cluster refuses values nested that deeply",
+        column=None if column is None else str(column),
+        hint="flatten the value, or store it as a JSON string",
+    )
+
+
+def _depth(value: Any) -> int:
+    """How many containers nest in ``value`` (iterative: any depth, no recursion)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Iterable[Any] = cast("dict[Any, Any]", item).values()
+        elif isinstance(item, list | tuple):
+            children = cast("list[Any]", item)
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_NESTING_DEPTH:
+            return deepest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _refuse_non_finite(table: str, index: int, row: Mapping[str, Any]) -> None:
@@ -159,6 +200,11 @@ def _has_non_finite(value: Any) -> bool:
     return False
 
 
+_REPR = reprlib.Repr()  # keyword arguments only from Python 3.12
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 4, 60, 60
+
+
 def _preview(value: object) -> str:
-    text = repr(value)
+    """A short repr; bounded in depth, so even a pathologically nested value is safe."""
+    text = _REPR.repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -33,7 +33,6 @@ from ytflow.dev.yql_guards import (
     reraise_interrupt,
 )
 from ytflow.errors import TableNotFound, YqlError, YtflowError
-from ytflow.paths import table_name
 from ytflow.yql.functions import KNOWN_PRAGMAS
 from ytflow.yql.script import Statement, parse_script
 from ytflow.yql.sources import check_sources
@@ -84,6 +83,11 @@ class DevYqlEngine:
         statements, tables = _translated(query)
         for path in tables:
             self._files[str(self.store.file_for(path))] = path
+        # DuckDB reads the files itself, so the tables must hold still while the script runs.
+        with self.store.holding(tables):
+            return self._run(statements)
+
+    def _run(self, statements: list[Statement]) -> list[dict[str, Any]]:
         session = _Session()
         try:
             with interrupting_duckdb(session.interrupt):
@@ -133,15 +137,12 @@ class DevYqlEngine:
         target = statement.target
         self.store.file_for(target)  # validates the path and refuses a base-name conflict
         sql = translator.query(statement.tokens).sql
-        staged = self.store.dev_dir / f".yql.{table_name(target)}.jsonl"
-        self.store.dev_dir.mkdir(parents=True, exist_ok=True)
-        try:
+        with self.store.staging(target) as scratch:  # under the target's write lock
+            staged = scratch / "result.jsonl"
             rows = self._copy(session, sql, staged, statement)
             if not staged.exists():
                 staged.touch()
             self.store.commit([(target, [staged], rows)], append=not statement.truncate)
-        finally:
-            staged.unlink(missing_ok=True)
 
     def _copy(self, session: _Session, sql: str, staged: Path, statement: Statement) -> int:
         """DuckDB writes the result to ``staged``; returns its row count."""
@@ -347,7 +348,7 @@ def _translated(query: str) -> tuple[list[Statement], list[str]]:
 
 
 def _translate_all(statements: list[Statement]) -> list[str]:
-    """Translate every statement without running any, returning the table paths it reads: a
+    """Translate every statement without running any, returning the table paths it reads or writes: a
     construct dev cannot run, anywhere in the script, is refused before an earlier ``INSERT``
     has changed a table."""
     translator = Translator(lambda _path, _line: "(SELECT 1)")
@@ -361,6 +362,8 @@ def _translate_all(statements: list[Statement]) -> list[str]:
             translator.define(statement.name, statement.tokens, statement.line)
         elif statement.kind in ("select", "insert"):
             tables += translator.query(statement.tokens).tables
+        if statement.kind == "insert" and statement.target is not None:
+            tables.append(statement.target)
     return tables
 
 
