@@ -513,3 +513,22 @@ def test_fd_map_gives_the_job_the_descriptors_dev_passes(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert output.read_bytes() == b"table 1\n"
     assert result.stdout.splitlines() == ["source closed", "None"]
+
+
+def test_a_killed_builders_temp_archive_is_removed_by_the_next_build(tmp_path: Path) -> None:
+    import fcntl  # noqa: PLC0415 - Unix only, as the sweep is
+
+    root = make_pipeline(tmp_path)
+    out = root.parent / "out"
+    out.mkdir()
+    dead = out / ".bundle-dead.tmp"  # nobody holds its lock: its builder died
+    dead.write_bytes(b"partial archive")
+    alive = out / ".bundle-alive.tmp"
+    alive.write_bytes(b"being written")
+    with alive.open("rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # a live builder's lock
+        bundle = build(root)
+        names = sorted(path.name for path in out.iterdir())
+    assert names == sorted([".bundle-alive.tmp", bundle.archive.name])
+    build(root)
+    assert [path.name for path in out.iterdir()] == [bundle.archive.name]

@@ -4,7 +4,7 @@ Each trial runs one real write in a separate Python process (a replacing ``write
 append, a map whose output is committed from three jobs, a map appending its output, a sort)
 and kills it, with its jobs, after a random delay. Then every table must be exactly its old
 or its new content, and after the next access nothing but tables, metadata and lock files
-may remain in ``.dev/`` (sandboxes and the code bundle are kept by design).
+may remain in ``.dev/`` (sandboxes and built bundles are kept by design).
 """
 
 from __future__ import annotations
@@ -213,6 +213,7 @@ class Trials:
             if name != target:
                 assert _digest(self.dev_dir, name) == digest, f"trial {trial}: {name} changed"
         DevTableStore(self.dev_dir).tables()  # the next access of the store
+        DevClient(self.dev_dir, root=self.root).bundle()  # the next run's bundle build
         self.digests = {name: _digest(self.dev_dir, name) for name in self.state}
         assert _leftovers(self.dev_dir) == [], f"trial {trial} ({action})"
 
@@ -227,10 +228,13 @@ def _leftovers(dev_dir: Path) -> list[str]:
     allowed = {f"{name}.jsonl" for name in TABLES}
     allowed |= {f".meta/{name}.json" for name in TABLES} | {".meta"}
     allowed |= {f".locks/{name}.lock" for name in TABLES} | {".locks", ".tmp"}  # folders
+    allowed |= {"mapit.log"}  # the map stage's job log (.dev/<stage>.log)
     found: list[str] = []
     for path in dev_dir.rglob("*"):
         relative = path.relative_to(dev_dir).as_posix()
-        if relative.startswith(("sandbox_", ".bundle")) or relative in allowed:
+        if relative.startswith("sandbox_") or relative in allowed:
+            continue
+        if relative.startswith(".bundle") and not relative.endswith(".tmp"):  # built archives
             continue
         found.append(relative)
     return sorted(found)

@@ -147,11 +147,12 @@ def world(*tables_: Table) -> Iterator[tuple[DevClient, Path]]:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under the folder except the dev metadata (DuckDB's type cache lives there)."""
+    """Every file under the folder except the dev metadata (DuckDB's type cache lives there)
+    and the tables' empty lock files (created on a table's first write attempt, kept)."""
     return {
         str(file.relative_to(root)): file.read_bytes()
         for file in sorted(root.rglob("*"))
-        if file.is_file() and ".meta" not in file.parts
+        if file.is_file() and ".meta" not in file.parts and ".locks" not in file.parts
     }
 
 

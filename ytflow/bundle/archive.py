@@ -22,8 +22,14 @@ from typing import Protocol
 
 from ytflow.bundle.collect import LAUNCHER_NAME, Member, collect_members
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock
+    fcntl = None
+
 _MTIME = 315532800  # 1980-01-01, the earliest time zip tools accept; any constant would do
 _CHUNK = 1 << 20
+_TEMP_PREFIX, _TEMP_SUFFIX = ".bundle-", ".tmp"
 
 
 @dataclass(frozen=True)
@@ -57,8 +63,10 @@ def build_bundle(
     members = collect_members(
         root, upload_modules=upload_modules, upload_paths=upload_paths, skip=[output_dir]
     )
-    fd, temp_name = tempfile.mkstemp(prefix=".bundle-", suffix=".tmp", dir=output_dir)
+    _remove_dead_builders_temps(output_dir)
+    fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=output_dir)
     temp = Path(temp_name)
+    _lock_while_open(fd)
     try:
         with os.fdopen(fd, "wb") as raw:
             hashing = _HashingWriter(raw)
@@ -82,6 +90,32 @@ def build_bundle(
         files=tuple(member.name for member in members),
         size=hashing.size,
     )
+
+
+def _lock_while_open(fd: int) -> None:
+    """Hold an ``flock`` on a temp archive while it is written: the kernel drops it when the
+    builder dies, so a temp whose lock can be taken is a dead builder's leftover."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _remove_dead_builders_temps(output_dir: Path) -> None:
+    """Delete temp archives left by builders killed mid-write (never a live builder's)."""
+    if fcntl is None:  # no flock on this platform: cannot tell dead from alive, keep them
+        return
+    for temp in output_dir.glob(f"{_TEMP_PREFIX}*{_TEMP_SUFFIX}"):
+        try:
+            fd = os.open(temp, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live builder holds it
+        else:
+            temp.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
 
 
 def extract_bundle(bundle: Bundle, target: Path) -> None:

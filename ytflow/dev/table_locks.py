@@ -71,6 +71,11 @@ class TableLocks:
         finally:
             lock.release()
 
+    def held_here(self, name: str) -> bool:
+        """True if this thread holds the table's write lock (it is the writer, or a reader
+        such as dev YQL holding the table still), so it may update the metadata itself."""
+        return self._lock(name).is_locked
+
     def _lock(self, name: str) -> FileLock:
         self.directory.mkdir(parents=True, exist_ok=True)
         return FileLock(self.file_for(name), is_singleton=True)

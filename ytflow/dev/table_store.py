@@ -385,18 +385,30 @@ class DevTableStore:
         overwrites a writer's journal, and a cache miss costs only a recount."""
         if not table.registered:  # a file no ytflow write made: leave it unregistered
             return
+        if self.locks.held_here(table.name):
+            self._change_meta(table, change, check=check, expect=expect)
+            return
         with self.locks.probe(table.name) as free:
-            if not free:
-                return
-            raw = self.meta.read_raw(table.name)
-            if check and raw != expect:
-                return
-            meta = parse_meta(raw)
-            if meta is not None and (meta.path != table.path or meta.append_from is not None):
-                return
-            meta = meta or TableMeta(path=table.path)
-            change(meta)
-            self.meta.save(table.name, meta)
+            if free:
+                self._change_meta(table, change, check=check, expect=expect)
+
+    def _change_meta(
+        self,
+        table: Located,
+        change: Callable[[TableMeta], None],
+        *,
+        check: bool,
+        expect: bytes | None,
+    ) -> None:
+        raw = self.meta.read_raw(table.name)
+        if check and raw != expect:
+            return
+        meta = parse_meta(raw)
+        if meta is not None and (meta.path != table.path or meta.append_from is not None):
+            return
+        meta = meta or TableMeta(path=table.path)
+        change(meta)
+        self.meta.save(table.name, meta)
 
     def _clean_after_dead_writer(self, table: Located) -> bool:
         return clean_after_dead_writer(self.meta, self.locks, self.dev_dir, table)

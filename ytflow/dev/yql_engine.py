@@ -348,9 +348,9 @@ def _translated(query: str) -> tuple[list[Statement], list[str]]:
 
 
 def _translate_all(statements: list[Statement]) -> list[str]:
-    """Translate every statement without running any, returning the table paths it reads or writes: a
-    construct dev cannot run, anywhere in the script, is refused before an earlier ``INSERT``
-    has changed a table."""
+    """Translate every statement without running any, returning the table paths it reads or
+    writes: a construct dev cannot run, anywhere in the script, is refused before an earlier
+    ``INSERT`` has changed a table."""
     translator = Translator(lambda _path, _line: "(SELECT 1)")
     tables: list[str] = []
     for statement in statements:
