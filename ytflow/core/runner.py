@@ -1,7 +1,8 @@
 """Running a pipeline as a command: exit codes and error messages shared by CLI and pipeline.py.
 
 0 success; 1 a stage failed (its exception is logged once, with the stage name); 2 a config
-or usage error (one paragraph, no traceback); 130 interrupted (Ctrl-C, SIGINT); 143
+or usage error (one paragraph, no traceback); 3 another run of the pipeline holds its run
+lock; 130 interrupted (Ctrl-C, SIGINT); 143
 terminated (SIGTERM). An interrupt or SIGTERM stops the running operation at once: its jobs'
 process trees are killed and its output tables stay as they were.
 """
