@@ -49,6 +49,15 @@ TablePaths = Annotated[list[YtPath], BeforeValidator(_as_list), Field(min_length
 """One table path or a list of them."""
 
 Columns = Annotated[list[str], BeforeValidator(_as_list), Field(min_length=1)]
+TimeLimit = Annotated[
+    float | None,
+    Field(
+        gt=0,
+        le=30 * 24 * 3600,
+        description="Wall-clock limit for the whole operation (YT's spec time_limit, there in "
+        "ms); past it every job is killed and the operation fails.",
+    ),
+]
 """One column name or a list of them."""
 
 
@@ -105,13 +114,7 @@ class _JobOperation(_Operation):
         le=10_000,
         description="Failed jobs tolerated (each retried) before failing.",
     )
-    time_limit_seconds: float | None = Field(
-        default=None,
-        gt=0,
-        le=30 * 24 * 3600,
-        description="Wall-clock limit for the whole operation (YT's spec time_limit, there in "
-        "ms); past it every job is killed and the operation fails.",
-    )
+    time_limit_seconds: TimeLimit = None
     resources: Resources = Resources()
 
 
@@ -197,13 +200,7 @@ class VanillaOperation(_Operation):
         default="src/vanilla.py", min_length=1, description="Script, stage-relative."
     )
     max_failed_job_count: int = Field(default=1, ge=1, le=10_000)
-    time_limit_seconds: float | None = Field(
-        default=None,
-        gt=0,
-        le=30 * 24 * 3600,
-        description="Wall-clock limit for the whole operation (YT's spec time_limit, there in "
-        "ms); past it every job is killed and the operation fails.",
-    )
+    time_limit_seconds: TimeLimit = None
     resources: Resources = Resources()
 
 
