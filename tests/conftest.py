@@ -14,8 +14,15 @@ from typing import Any
 
 import pytest
 from dev_table_helpers import DATA
+from hypothesis import settings
 
 from ytflow.dev.client import DevClient
+
+# The suite is a landing gate, so fuzz tests draw the same examples on every run (a failure
+# reproduces); HYPOTHESIS_PROFILE=explore draws new ones, to hunt for bugs locally.
+settings.register_profile("ytflow", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ytflow"))
 
 PIPELINE_PY = 'from ytflow import Pipeline\n\nif __name__ == "__main__":\n    Pipeline.main()\n'
 

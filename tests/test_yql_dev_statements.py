@@ -337,3 +337,21 @@ def test_example_03_yql_unordered_outputs(tmp_path: Path) -> None:
     assert rows_of(client, f"{folder}/report")[-1]["name"] == "user 4"
     log = (example / ".dev" / "operation.log").read_text(encoding="utf-8")
     assert re.search(r"join_tables runs:\s+PRAGMA yt\.MaxRowWeight", log)
+
+
+def test_a_backticked_column_that_looks_like_a_path_is_a_column(yt: DevClient) -> None:
+    """Found by the helper fuzz: `//p/t` outside a FROM list names a column, as in YQL."""
+    yt.write_table("//p/t", [{"//p/t": 1, "k": 1}, {"//p/t": 0, "k": 2}])
+    yt.write_table("//p/u", [{"k": 1, "v": "x"}])
+    assert (
+        yt.filter_table(input_table="//p/t", output_table="//p/out", condition="`//p/t` > 0") == 1
+    )
+    assert list(yt.read_table("//p/out")) == [{"//p/t": 1, "k": 1}]
+    assert yt.run_yql("SELECT k, `//p/t` FROM `//p/t` ORDER BY k;") == [
+        {"k": 1, "//p/t": 1},
+        {"k": 2, "//p/t": 0},
+    ]
+    # A FROM list joined by commas still reads tables.
+    assert yt.run_yql("SELECT t.k, u.v FROM `//p/t` AS t, `//p/u` AS u WHERE t.k = u.k;") == [
+        {"k": 1, "v": "x"}
+    ]

@@ -15,7 +15,7 @@ import pytest
 
 import ytflow.dev.yql_engine as engine
 from ytflow.dev.client import DevClient
-from ytflow.errors import YqlError, YtflowError, YtPathError
+from ytflow.errors import TableNotFound, YqlError, YtflowError, YtPathError
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "yql.md"
 SECRET = "SECRET_VALUE_42"
@@ -171,6 +171,16 @@ def test_dot_dot_through_a_table_path_reads_nothing(path: str, yt: DevClient) ->
     assert isinstance(error, YtPathError)
 
 
+def test_a_backticked_file_in_a_from_list_is_a_table_name(
+    yt: DevClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in YQL, it names the table //secret.csv (which does not exist), never a file."""
+    monkeypatch.setattr(engine, "check_sources", lambda *_: None)  # even without the check
+    error = _refused(yt, "SELECT * FROM `//p/t` AS a, `secret.csv` AS b;")
+    assert isinstance(error, TableNotFound)
+    assert "//secret.csv" in str(error)
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -178,7 +188,7 @@ def test_dot_dot_through_a_table_path_reads_nothing(path: str, yt: DevClient) ->
         "SELECT * FROM 'secret.csv';",
         "SELECT * FROM '.dev/../secret.csv';",
         "SELECT * FROM `//p/t` AS a, 'secret.csv' AS b;",
-        "SELECT * FROM `//p/t` AS a, `secret.csv` AS b;",
+        'SELECT * FROM `//p/t` AS a, "secret.csv" AS b;',
         "INSERT INTO `//p/out` SELECT * FROM '{secret}';",
     ],
 )

@@ -45,6 +45,10 @@ _UNSUPPORTED_WORDS = {
 }
 _UNSUPPORTED_SYMBOLS = {"??": "the ?? operator", "->": "a lambda (->)", ":=": ":="}
 _TABLE_POSITION = ("FROM", "JOIN")
+# Words that end a FROM clause: a backticked name after one of them is a column.
+_CLAUSE_WORDS = frozenset(
+    ("SELECT", "WHERE", "ON", "USING", "GROUP", "ORDER", "HAVING", "LIMIT", "UNION", "WITHOUT")
+)
 # Words that may stand before "(" without being a function call.
 _KEYWORDS = {
     "ALL",
@@ -146,7 +150,7 @@ class Translator:
             following = tokens[index + 1] if index + 1 < len(tokens) else None
             in_table_position = previous is not None and previous.is_word(*_TABLE_POSITION)
             if token.kind is Kind.QUOTED:
-                if in_table_position or token.value.startswith("//"):
+                if in_table_position or _in_from_list(tokens, index):
                     out.append(self._table(token, state))
                 else:
                     out.append(_identifier(token.value))
@@ -396,3 +400,23 @@ def _join(parts: list[str]) -> str:
         else:
             text += " " + part
     return text
+
+
+def _in_from_list(tokens: Sequence[Token], index: int) -> bool:
+    """Whether the quoted name at ``index`` follows a comma of a ``FROM a, b`` list (a table),
+    not a comma of a select list or a call (a column such as ```//odd/name```)."""
+    if index == 0 or not tokens[index - 1].is_symbol(","):
+        return False
+    depth = 0
+    for token in reversed(tokens[:index]):
+        if token.is_symbol(")"):
+            depth += 1
+        elif token.is_symbol("("):
+            depth -= 1
+            if depth < 0:
+                return False
+        elif depth == 0 and token.is_word(*_TABLE_POSITION):
+            return True
+        elif depth == 0 and token.kind is Kind.WORD and token.text.upper() in _CLAUSE_WORDS:
+            return False
+    return False
