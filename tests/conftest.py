@@ -66,6 +66,21 @@ def run_cli(
     )
 
 
+def start_cli(*args: str | Path, new_session: bool = False) -> subprocess.Popen[str]:
+    """Start ``ytflow ARGS`` in the background (text pipes): to signal it or race another run.
+
+    ``new_session``: its own process group and session, like a job started from a shell.
+    """
+    return subprocess.Popen(
+        [*_ytflow_command(), *(str(arg) for arg in args)],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=new_session,
+    )
+
+
 def run_python(
     *args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MakePipeline, _env, _ytflow_command, read_dev_table, stage_code
+from conftest import MakePipeline, read_dev_table, stage_code, start_cli
 from dev_map_helpers import MAP_STAGE, map_config, run
 
 SLEEPER = """
@@ -69,14 +69,7 @@ def _pipeline(make_pipeline: MakePipeline, tmp_path: Path, *, kind: str, **field
 
 
 def _start(root: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [*_ytflow_command(), "run", str(root)],
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, like a shell job
-    )
+    return start_cli("run", root, new_session=True)  # its own process group, like a shell job
 
 
 def _wait_for_pids(folder: Path, count: int, process: subprocess.Popen[str]) -> list[int]:

@@ -15,7 +15,14 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import MakePipeline, _env, _ytflow_command, read_dev_table, run_cli, stage_code
+from conftest import (
+    MakePipeline,
+    _env,
+    read_dev_table,
+    run_cli,
+    stage_code,
+    start_cli,
+)
 from dev_map_helpers import COPY_MAPPER, MAP_STAGE, MAPPER, create_stage, map_config
 
 from ytflow.core.run_lock import HOLDER_NAME, LOCK_NAME
@@ -59,13 +66,7 @@ def lock_pipeline(
 
 
 def start_run(root: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [*_ytflow_command(), "run", str(root)],
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_cli("run", root)
 
 
 def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 30) -> None:
