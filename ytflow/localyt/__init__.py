@@ -1,0 +1,5 @@
+"""ytflow local-yt: a local YT HTTP endpoint that the unmodified ytsaurus-client uses as a cluster."""
+
+from ytflow.localyt.app import LocalYt
+
+__all__ = ["LocalYt"]

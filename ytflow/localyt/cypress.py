@@ -1,0 +1,534 @@
+"""The Cypress tree: nodes, paths, attributes, and the mutations commands apply to it.
+
+A tree is plain data (``Node`` objects); it knows nothing of HTTP, transactions or disk. The
+state layer keeps one committed tree and derives each transaction's view by replaying that
+transaction's mutations on a copy, so every method here must be deterministic given its
+arguments (node ids are chosen by the caller).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ytflow.localyt.yt_errors import (
+    ALREADY_EXISTS,
+    RESOLVE_ERROR,
+    YtLocalError,
+    already_exists,
+    resolve_error,
+)
+
+NODE_TYPES = ("map_node", "table", "file", "document", "list_node")
+SCALAR_TYPES = ("string_node", "int64_node", "uint64_node", "double_node", "boolean_node")
+# System attributes a user may set (the rest are computed and read-only).
+SETTABLE_SYSTEM = frozenset(
+    {
+        "schema",
+        "compression_codec",
+        "erasure_codec",
+        "optimize_for",
+        "replication_factor",
+        "expiration_time",
+        "expiration_timeout",
+        "executable",
+        "file_name",
+        "account",
+        "primary_medium",
+        "vital",
+        "acl",
+        "inherit_acl",
+        "value",
+    }
+)
+
+
+def new_id() -> str:
+    """A YT-looking object id: four hex parts."""
+    raw = uuid.uuid4().hex
+    return "-".join(raw[i : i + 8].lstrip("0") or "0" for i in (0, 8, 16, 24))
+
+
+def now_iso() -> str:
+    """YT's timestamp format for creation_time and modification_time."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Chunk:
+    """One immutable data blob on disk: a table's rows or a file's bytes."""
+
+    id: str
+    rows: int
+    size: int
+
+
+@dataclass
+class Node:
+    """A Cypress node; ``children`` for map nodes, ``value`` for documents and scalars."""
+
+    id: str
+    type: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+    children: dict[str, Node] = field(default_factory=dict)
+    value: Any = None
+    chunks: list[Chunk] = field(default_factory=list)
+    creation_time: str = field(default_factory=now_iso)
+    modification_time: str = field(default_factory=now_iso)
+
+    def touch(self) -> None:
+        self.modification_time = now_iso()
+
+
+@dataclass(frozen=True)
+class CypressPath:
+    """A parsed Cypress path: the node tokens and, after ``/@``, the attribute tokens."""
+
+    text: str
+    tokens: tuple[str, ...]
+    attribute: tuple[str, ...] | None  # None: the node itself; (): all attributes
+
+    @property
+    def parent_text(self) -> str:
+        return "//" + "/".join(self.tokens[:-1]) if len(self.tokens) > 1 else "/"
+
+
+def parse_path(text: str) -> CypressPath:
+    """Split ``//a/b/@attr/key`` into tokens; refuse what is not a Cypress path (code 500)."""
+    raw = text.rstrip("&")
+    if raw == "/":
+        return CypressPath(text, (), None)
+    if not raw.startswith("/"):
+        raise YtLocalError(
+            f"Path {text!r} does not start with a valid root-designator",
+            code=RESOLVE_ERROR,
+            attributes={"path": text},
+        )
+    if raw.startswith("//"):
+        body = raw[2:]
+    elif raw.startswith("/@"):
+        body = raw[1:]
+    else:
+        raise YtLocalError(f"Unexpected path {text!r}: expected //", code=RESOLVE_ERROR)
+    parts = [part.rstrip("&") for part in body.split("/")] if body else []
+    tokens: list[str] = []
+    attribute: list[str] | None = None
+    for part in parts:
+        if attribute is None and part.startswith("@"):
+            attribute = [part[1:]] if part[1:] else []
+            continue
+        if part == "" and attribute is None:
+            raise YtLocalError(f"Path {text!r} has an empty token", code=RESOLVE_ERROR)
+        (attribute if attribute is not None else tokens).append(part)
+    return CypressPath(text, tuple(tokens), tuple(attribute) if attribute is not None else None)
+
+
+class Tree:
+    """One version of Cypress: the committed one, or a transaction's view."""
+
+    def __init__(self, root: Node | None = None) -> None:
+        self.root = root or Node(id=new_id(), type="map_node")
+
+    def clone(self) -> Tree:
+        return Tree(copy.deepcopy(self.root))
+
+    # -- lookup -----------------------------------------------------------------------------
+
+    def find(self, path: CypressPath) -> Node | None:
+        node = self.root
+        for token in path.tokens:
+            if node.type != "map_node" or token not in node.children:
+                return None
+            node = node.children[token]
+        return node
+
+    def resolve(self, path: CypressPath) -> Node:
+        node = self.root
+        walked = ""
+        for token in path.tokens:
+            if node.type != "map_node":
+                raise resolve_error(path.text, f"Node //{walked} cannot have children")
+            child = node.children.get(token)
+            if child is None:
+                raise resolve_error(path.text, f"Node //{walked} has no child with key {token!r}")
+            node = child
+            walked = f"{walked}/{token}" if walked else token
+        return node
+
+    def find_by_id(self, node_id: str) -> tuple[str, Node] | None:
+        stack: list[tuple[str, Node]] = [("/", self.root)]
+        while stack:
+            text, node = stack.pop()
+            if node.id == node_id:
+                return text, node
+            prefix = "//" if text == "/" else text + "/"
+            stack.extend((f"{prefix}{name}", child) for name, child in node.children.items())
+        return None
+
+    def exists(self, path: CypressPath) -> bool:
+        node = self.find(path)
+        if node is None or path.attribute is None:
+            return node is not None
+        try:
+            self._attribute_value(node, path)
+        except YtLocalError:
+            return False
+        return True
+
+    # -- mutations --------------------------------------------------------------------------
+
+    def create(
+        self,
+        path: CypressPath,
+        node_type: str,
+        node_id: str,
+        *,
+        attributes: dict[str, Any] | None = None,
+        recursive: bool = False,
+        ignore_existing: bool = False,
+        force: bool = False,
+    ) -> str:
+        if not path.tokens:
+            if ignore_existing:
+                return self.root.id
+            raise already_exists("/")
+        parent = self._parent_for_create(path, recursive)
+        name = path.tokens[-1]
+        existing = parent.children.get(name)
+        if existing is not None:
+            if ignore_existing and existing.type == node_type:
+                return existing.id
+            if ignore_existing:
+                raise YtLocalError(
+                    f"{path.text} already exists and has type {existing.type!r} while node of "
+                    f"{node_type!r} type is about to be created",
+                    code=ALREADY_EXISTS,
+                )
+            if not force:
+                raise already_exists(path.text)
+        node = Node(id=node_id, type=node_type, attributes=dict(attributes or {}))
+        if node_type == "document":
+            node.value = node.attributes.pop("value", {})
+        parent.children[name] = node
+        parent.touch()
+        return node.id
+
+    def set(self, path: CypressPath, value: Any, *, recursive: bool = False, force: bool = False) -> None:
+        if path.attribute is not None:
+            node = self.resolve(path)
+            self._set_attribute(node, path, value)
+            return
+        node = self.find(path)
+        if node is not None and node.type in ("map_node", "list_node", *SCALAR_TYPES) or node is None:
+            built = build_node(value)
+            if node is None:
+                parent = self._parent_for_create(path, recursive)
+                parent.children[path.tokens[-1]] = built
+                parent.touch()
+                return
+            if not path.tokens:
+                self.root = built
+                return
+            parent = self.resolve(_parent_path(path))
+            built.id, built.attributes, built.creation_time = node.id, node.attributes, node.creation_time
+            parent.children[path.tokens[-1]] = built
+            return
+        if node.type == "document":
+            node.value = value
+            node.touch()
+            return
+        if not force:
+            raise YtLocalError(f"Cannot set the value of {node.type} {path.text}", code=1)
+
+    def remove(self, path: CypressPath, *, recursive: bool = True, force: bool = False) -> None:
+        if path.attribute is not None:
+            node = self.find(path)
+            if node is None:
+                if force:
+                    return
+                raise resolve_error(path.text)
+            if len(path.attribute) == 1 and path.attribute[0] in node.attributes:
+                del node.attributes[path.attribute[0]]
+                return
+            if force:
+                return
+            raise resolve_error(path.text, f"Attribute {'/'.join(path.attribute)!r} is not found")
+        if not path.tokens:
+            raise YtLocalError("Cannot remove the root", code=1)
+        node = self.find(path)
+        if node is None:
+            if force:
+                return
+            raise resolve_error(path.text)
+        if node.children and not recursive:
+            raise YtLocalError(f"Cannot remove non-empty composite node {path.text}", code=1)
+        parent = self.resolve(_parent_path(path))
+        del parent.children[path.tokens[-1]]
+        parent.touch()
+
+    def copy(
+        self,
+        source: CypressPath,
+        destination: CypressPath,
+        *,
+        recursive: bool = False,
+        force: bool = False,
+        ignore_existing: bool = False,
+        preserve_creation_time: bool = False,
+        id_seed: str,
+    ) -> str:
+        node = self.resolve(source)
+        if destination.tokens[: len(source.tokens)] == source.tokens:
+            raise YtLocalError(f"Cannot copy or move a node to its descendant: {destination.text}")
+        existing = self.find(destination)
+        if existing is not None:
+            if ignore_existing:
+                return existing.id
+            if not force:
+                raise already_exists(destination.text)
+        clone = copy.deepcopy(node)
+        _renumber(clone, id_seed)
+        if not preserve_creation_time:
+            stamp = now_iso()
+            clone.creation_time = clone.modification_time = stamp
+        parent = self._parent_for_create(destination, recursive)
+        parent.children[destination.tokens[-1]] = clone
+        parent.touch()
+        return clone.id
+
+    def move(
+        self, source: CypressPath, destination: CypressPath, *, recursive: bool = False, force: bool = False
+    ) -> str:
+        node = self.resolve(source)
+        if destination.tokens[: len(source.tokens)] == source.tokens:
+            raise YtLocalError(f"Cannot copy or move a node to its descendant: {destination.text}")
+        if self.find(destination) is not None and not force:
+            raise already_exists(destination.text)
+        parent = self._parent_for_create(destination, recursive)
+        self.remove(source)
+        parent.children[destination.tokens[-1]] = node
+        parent.touch()
+        return node.id
+
+    def replace_data(self, path: CypressPath, chunks: list[Chunk], *, append: bool) -> None:
+        node = self.resolve(path)
+        node.chunks = [*node.chunks, *chunks] if append else list(chunks)
+        node.touch()
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(self, path: CypressPath, attributes: list[str] | None = None) -> Any:
+        node = self.resolve(path)
+        if path.attribute is not None:
+            return self._attribute_value(node, path)
+        return render(node, attributes)
+
+    def list(self, path: CypressPath) -> list[tuple[str, Node]]:
+        node = self.resolve(path)
+        if node.type != "map_node":
+            raise YtLocalError(f"Cannot list {node.type} {path.text}: it is not a map node", code=1)
+        return sorted(node.children.items())
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _parent_for_create(self, path: CypressPath, recursive: bool) -> Node:
+        node = self.root
+        for index, token in enumerate(path.tokens[:-1]):
+            child = node.children.get(token) if node.type == "map_node" else None
+            if child is None:
+                if node.type != "map_node":
+                    raise resolve_error(path.text, f"Node {token!r} has no children")
+                if not recursive:
+                    walked = "//" + "/".join(path.tokens[:index])
+                    raise resolve_error(path.text, f"Node {walked} has no child with key {token!r}")
+                child = Node(id=new_id(), type="map_node")
+                node.children[token] = child
+            node = child
+        if node.type != "map_node":
+            raise YtLocalError(f"Cannot create a child of {node.type} {path.parent_text}", code=1)
+        return node
+
+    def _attribute_value(self, node: Node, path: CypressPath) -> Any:
+        assert path.attribute is not None
+        everything = node_attributes(node)
+        if not path.attribute:
+            return everything
+        value: Any = everything
+        for token in path.attribute:
+            if isinstance(value, dict) and token in value:
+                value = value[token]  # type: ignore[index]
+            elif isinstance(value, list) and token.lstrip("-").isdigit():
+                items: list[Any] = value  # type: ignore[assignment]
+                index = int(token)
+                if not -len(items) <= index < len(items):
+                    raise resolve_error(path.text, f"Index {token} is out of range")
+                value = items[index]
+            else:
+                raise resolve_error(path.text, f"Attribute {'/'.join(path.attribute)!r} is not found")
+        return value
+
+    def _set_attribute(self, node: Node, path: CypressPath, value: Any) -> None:
+        assert path.attribute is not None
+        if not path.attribute:
+            if not isinstance(value, dict):
+                raise YtLocalError("Setting all attributes requires a map", code=1)
+            node.attributes = dict(value)  # type: ignore[arg-type]
+            return
+        name = path.attribute[0]
+        if name in COMPUTED_ATTRIBUTES and name not in SETTABLE_SYSTEM:
+            raise YtLocalError(f"Attribute {name!r} cannot be set", code=1)
+        if len(path.attribute) == 1:
+            if name == "value" and node.type == "document":
+                node.value = value
+            else:
+                node.attributes[name] = value
+            node.touch()
+            return
+        target: Any = node.attributes.setdefault(name, {})
+        for token in path.attribute[1:-1]:
+            target = target.setdefault(token, {}) if isinstance(target, dict) else None
+            if target is None:
+                raise resolve_error(path.text)
+        if not isinstance(target, dict):
+            raise resolve_error(path.text)
+        target[path.attribute[-1]] = value
+        node.touch()
+
+
+COMPUTED_ATTRIBUTES = frozenset(
+    {
+        "id",
+        "type",
+        "row_count",
+        "chunk_row_count",
+        "sorted",
+        "sorted_by",
+        "key_columns",
+        "creation_time",
+        "modification_time",
+        "uncompressed_data_size",
+        "compressed_data_size",
+        "data_weight",
+        "chunk_count",
+        "dynamic",
+        "resource_usage",
+        "count",
+        "path",
+        "ref_counter",
+        "locks",
+        "lock_count",
+    }
+)
+
+
+def node_attributes(node: Node) -> dict[str, Any]:
+    """User attributes plus the system ones clients read."""
+    size = sum(chunk.size for chunk in node.chunks)
+    attributes: dict[str, Any] = {
+        "id": node.id,
+        "type": node.type,
+        "creation_time": node.creation_time,
+        "modification_time": node.modification_time,
+        "ref_counter": 1,
+        "account": "tmp",
+        "owner": "root",
+        "locks": [],
+        "lock_count": 0,
+    }
+    if node.type == "table":
+        sorted_by: list[str] = list(node.attributes.get("sorted_by") or [])
+        rows = sum(chunk.rows for chunk in node.chunks)
+        attributes.update(
+            row_count=rows,
+            chunk_row_count=rows,
+            chunk_count=len(node.chunks),
+            uncompressed_data_size=size,
+            compressed_data_size=size,
+            data_weight=size,
+            sorted=bool(sorted_by),
+            dynamic=False,
+            schema=node.attributes.get("schema", default_schema()),
+            compression_codec="none",
+            erasure_codec="none",
+            optimize_for="lookup",
+            resource_usage={"disk_space": size, "node_count": 1, "chunk_count": len(node.chunks)},
+        )
+        if sorted_by:
+            attributes["sorted_by"] = sorted_by
+            attributes["key_columns"] = sorted_by
+    elif node.type == "file":
+        attributes.update(
+            uncompressed_data_size=size,
+            compressed_data_size=size,
+            chunk_count=len(node.chunks),
+            compression_codec="none",
+        )
+    elif node.type == "map_node":
+        attributes["count"] = len(node.children)
+    attributes.update({k: v for k, v in node.attributes.items() if k != "sorted_by"})
+    return attributes
+
+
+def default_schema() -> Any:
+    """The schema of a table created without one: weak, no columns."""
+    from ytflow.localyt.yson_lib import yson
+
+    return yson().to_yson_type([], attributes={"strict": False, "unique_keys": False})
+
+
+def render(node: Node, attributes: list[str] | None) -> Any:
+    """A node's value as ``get`` returns it, with the requested attributes attached."""
+    from ytflow.localyt.yson_lib import yson
+
+    if node.type == "map_node":
+        value: Any = {name: render(child, attributes) for name, child in node.children.items()}
+    elif node.type in ("document", "list_node", *SCALAR_TYPES):
+        value = node.value
+    else:
+        value = yson().YsonEntity()
+    if attributes:
+        everything = node_attributes(node)
+        picked = {name: everything[name] for name in attributes if name in everything}
+        return yson().to_yson_type(value, attributes=picked)
+    return value
+
+
+def build_node(value: Any) -> Node:
+    """The node ``set`` creates for a value: map and list nodes, or a typed scalar."""
+    if isinstance(value, dict):
+        node = Node(id=new_id(), type="map_node")
+        items: dict[Any, Any] = value  # type: ignore[assignment]
+        node.children = {str(key): build_node(child) for key, child in items.items()}
+        return node
+    if isinstance(value, list):
+        return Node(id=new_id(), type="list_node", value=value)
+    return Node(id=new_id(), type=_scalar_type(value), value=value)
+
+
+def _scalar_type(value: Any) -> str:
+    from ytflow.localyt.yson_lib import yson
+
+    if isinstance(value, bool):
+        return "boolean_node"
+    if isinstance(value, yson().YsonUint64):
+        return "uint64_node"
+    if isinstance(value, int):
+        return "int64_node"
+    if isinstance(value, float):
+        return "double_node"
+    if value is None or isinstance(value, yson().YsonEntity):
+        return "document"
+    return "string_node"
+
+
+def _parent_path(path: CypressPath) -> CypressPath:
+    return CypressPath(path.parent_text, path.tokens[:-1], None)
+
+
+def _renumber(node: Node, seed: str) -> None:
+    node.id = f"{seed}-{uuid.uuid5(uuid.NAMESPACE_OID, seed + node.id).hex[:8]}"
+    for child in node.children.values():
+        _renumber(child, seed)

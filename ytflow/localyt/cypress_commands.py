@@ -1,0 +1,233 @@
+"""Cypress commands: create, get, set, list, exists, remove, copy, move, lock, batches."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ytflow.localyt.cypress import NODE_TYPES, Tree, new_id, node_attributes
+from ytflow.localyt.formats import load_structured
+from ytflow.localyt.registry import COMMANDS, Request, command
+from ytflow.localyt.rich_paths import RichPath, parse_rich
+from ytflow.localyt.yson_lib import yson
+from ytflow.localyt.yt_errors import YtLocalError, resolve_error
+
+if TYPE_CHECKING:
+    from ytflow.localyt.endpoint import Endpoint
+
+
+def _path(endpoint: Endpoint, request: Request, name: str = "path") -> tuple[RichPath, Tree]:
+    tree = endpoint.state.view(request.transaction_id)
+    return parse_rich(request.get(name), tree, name=name), tree
+
+
+def _transaction_object(endpoint: Endpoint, value: Any) -> tuple[str, str] | None:
+    """``#<transaction-id>[/@...]`` names a transaction, not a node."""
+    text = str(value or "")
+    if not text.startswith("#"):
+        return None
+    object_id, _, rest = text[1:].partition("/")
+    if object_id in endpoint.state.transactions:
+        return object_id, rest
+    return None
+
+
+@command("create")
+def create(endpoint: Endpoint, request: Request) -> Any:
+    node_type = str(request.get("type", ""))
+    if node_type in ("transaction", "nested_transaction"):
+        attributes = dict(request.get("attributes") or {})
+        parent = request.transaction_id
+        timeout = attributes.pop("timeout", None)
+        return {"node_id": endpoint.state.start(parent, timeout, attributes)}
+    if node_type not in NODE_TYPES:
+        raise YtLocalError(
+            f"local-yt cannot create nodes of type {node_type!r}; it supports {', '.join(NODE_TYPES)}",
+            attributes={"type": node_type},
+        )
+    rich, _ = _path(endpoint, request)
+    node_id = new_id()
+    attributes = dict(request.get("attributes") or {})
+    schema = attributes.get("schema")
+    if node_type == "table" and schema is not None:
+        sorted_by = [str(column["name"]) for column in schema if column.get("sort_order")]
+        if sorted_by:
+            attributes["sorted_by"] = sorted_by
+
+    def mutation(tree: Tree) -> str:
+        return tree.create(
+            rich.path,
+            node_type,
+            node_id,
+            attributes=attributes,
+            recursive=bool(request.get("recursive", False)),
+            ignore_existing=bool(request.get("ignore_existing", False)),
+            force=bool(request.get("force", False)),
+        )
+
+    created = endpoint.state.mutate(request.transaction_id, mutation, locks=((rich.key, "exclusive"),))
+    return {"node_id": created}
+
+
+@command("get", volatile=False)
+def get(endpoint: Endpoint, request: Request) -> Any:
+    tx_object = _transaction_object(endpoint, request.get("path"))
+    if tx_object is not None:
+        attributes = endpoint.state.transaction_attributes(tx_object[0])
+        rest = tx_object[1]
+        if not rest:
+            return {"value": yson().YsonEntity()}
+        name = rest.lstrip("@")
+        if not name:
+            return {"value": attributes}
+        if name not in attributes:
+            raise resolve_error(str(request.get("path")), f"Attribute {name!r} is not found")
+        return {"value": attributes[name]}
+    rich, tree = _path(endpoint, request)
+    requested = request.get("attributes")
+    names = [str(name) for name in requested] if requested else None
+    return {"value": tree.get(rich.path, names)}
+
+
+@command("set", input_type="structured")
+def set_(endpoint: Endpoint, request: Request) -> Any:
+    rich, _ = _path(endpoint, request)
+    value = load_structured(request.body, request.get("input_format"))
+
+    def mutation(tree: Tree) -> None:
+        tree.set(rich.path, value, recursive=bool(request.get("recursive", False)), force=bool(request.get("force", False)))
+
+    endpoint.state.mutate(request.transaction_id, mutation, locks=((rich.key, "exclusive"),))
+    return {}
+
+
+@command("multiset_attributes", input_type="structured")
+def multiset_attributes(endpoint: Endpoint, request: Request) -> Any:
+    rich, _ = _path(endpoint, request)
+    values = load_structured(request.body, request.get("input_format"))
+    if not isinstance(values, dict):
+        raise YtLocalError("multiset_attributes takes a map of attributes")
+    items: dict[str, Any] = dict(values)  # type: ignore[arg-type]
+
+    def mutation(tree: Tree) -> None:
+        for name, value in items.items():
+            tree.set(parse_rich(f"{rich.key}/@{name}", tree).path, value)
+
+    endpoint.state.mutate(request.transaction_id, mutation, locks=((rich.key, "exclusive"),))
+    return {}
+
+
+@command("list", volatile=False)
+def list_(endpoint: Endpoint, request: Request) -> Any:
+    rich, tree = _path(endpoint, request)
+    requested = [str(name) for name in request.get("attributes") or []]
+    limit = request.get("max_size")
+    children = tree.list(rich.path)
+    incomplete = limit is not None and len(children) > int(limit)
+    if limit is not None:
+        children = children[: int(limit)]
+    items: list[Any] = []
+    for name, node in children:
+        if requested:
+            everything = node_attributes(node)
+            picked = {key: everything[key] for key in requested if key in everything}
+            items.append(yson().to_yson_type(name, attributes=picked))
+        else:
+            items.append(name)
+    value = yson().to_yson_type(items, attributes={"incomplete": True}) if incomplete else items
+    return {"value": value}
+
+
+@command("exists", volatile=False)
+def exists(endpoint: Endpoint, request: Request) -> Any:
+    tx_object = _transaction_object(endpoint, request.get("path"))
+    if tx_object is not None:
+        return {"value": True}
+    if str(request.get("path") or "").startswith("#"):
+        tree = endpoint.state.view(request.transaction_id)
+        try:
+            rich = parse_rich(request.get("path"), tree)
+        except YtLocalError:
+            return {"value": False}
+        return {"value": tree.exists(rich.path)}
+    rich, tree = _path(endpoint, request)
+    return {"value": tree.exists(rich.path)}
+
+
+@command("remove")
+def remove(endpoint: Endpoint, request: Request) -> Any:
+    rich, _ = _path(endpoint, request)
+
+    def mutation(tree: Tree) -> None:
+        tree.remove(rich.path, recursive=bool(request.get("recursive", True)), force=bool(request.get("force", False)))
+
+    endpoint.state.mutate(request.transaction_id, mutation, locks=((rich.key, "exclusive"),))
+    return {}
+
+
+@command("copy")
+def copy(endpoint: Endpoint, request: Request) -> Any:
+    source, tree = _path(endpoint, request, "source_path")
+    destination = parse_rich(request.get("destination_path"), tree, name="destination_path")
+    seed = new_id()
+
+    def mutation(tree: Tree) -> str:
+        return tree.copy(
+            source.path,
+            destination.path,
+            recursive=bool(request.get("recursive", False)),
+            force=bool(request.get("force", False)),
+            ignore_existing=bool(request.get("ignore_existing", False)),
+            preserve_creation_time=bool(request.get("preserve_creation_time", False)),
+            id_seed=seed,
+        )
+
+    locks = ((source.key, "snapshot"), (destination.key, "exclusive"))
+    return {"node_id": endpoint.state.mutate(request.transaction_id, mutation, locks=locks)}
+
+
+@command("move")
+def move(endpoint: Endpoint, request: Request) -> Any:
+    source, tree = _path(endpoint, request, "source_path")
+    destination = parse_rich(request.get("destination_path"), tree, name="destination_path")
+
+    def mutation(tree: Tree) -> str:
+        return tree.move(
+            source.path,
+            destination.path,
+            recursive=bool(request.get("recursive", False)),
+            force=bool(request.get("force", False)),
+        )
+
+    locks = ((source.key, "exclusive"), (destination.key, "exclusive"))
+    return {"node_id": endpoint.state.mutate(request.transaction_id, mutation, locks=locks)}
+
+
+@command("lock")
+def lock(endpoint: Endpoint, request: Request) -> Any:
+    rich, tree = _path(endpoint, request)
+    node = tree.resolve(rich.path)
+    mode = str(request.get("mode", "exclusive"))
+    lock_id = endpoint.state.lock_node(request.transaction_id, rich.key, mode)
+    return {"lock_id": lock_id, "node_id": node.id, "revision": 1}
+
+
+@command("execute_batch")
+def execute_batch(endpoint: Endpoint, request: Request) -> Any:
+    """Run each request in turn; each gets its own result or error, as on a cluster."""
+    results: list[dict[str, Any]] = []
+    for item in request.get("requests") or []:
+        name = str(item.get("command"))
+        params = dict(item.get("parameters") or {})
+        spec = COMMANDS.get(name)
+        try:
+            if spec is None or spec.handler is None:
+                raise YtLocalError(f"Command {name!r} is not supported in execute_batch by local-yt")
+            body = b""
+            if "input" in item:
+                body = yson().dumps(item["input"], yson_format="binary")
+                params.setdefault("input_format", "yson")
+            output = spec.handler(endpoint, Request(command=name, params=params, body=body))
+            results.append({"output": output} if output not in (None, {}) else {})
+        except YtLocalError as error:
+            results.append({"error": error.to_yt()})
+    return {"results": results}

@@ -1,0 +1,45 @@
+"""One local-yt instance's state and services, shared by every request thread.
+
+The HTTP layer turns requests into ``Request`` objects and calls ``Endpoint.call``; the
+command modules (imported here so they register) do the work against ``state`` (Cypress,
+transactions, chunks) and the operation and query services.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ytflow.localyt.registry import COMMANDS, Request
+from ytflow.localyt.state import State
+from ytflow.localyt.yt_errors import YtLocalError
+
+
+class Endpoint:
+    """The state behind one local-yt root folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.state = State(root)
+        _register_commands()
+
+    def call(self, command: str, params: dict[str, Any], body: bytes = b"") -> Any:
+        """Run a command in-process (the HTTP layer and tests both come through here)."""
+        spec = COMMANDS.get(command)
+        if spec is None or spec.handler is None:
+            raise YtLocalError(f"Command {command!r} is not known to local-yt")
+        return spec.handler(self, Request(command=command, params=params, body=body))
+
+    def close(self) -> None:
+        """Stop background work (running operations, queries)."""
+
+
+def _register_commands() -> None:
+    # Imported for their @command registrations.
+    from ytflow.localyt import (  # noqa: F401, PLC0415
+        cypress_commands,
+        file_commands,
+        table_commands,
+        transaction_commands,
+    )

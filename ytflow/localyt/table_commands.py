@@ -1,0 +1,84 @@
+"""Table commands: write_table (replace, append, sorted) and read_table (ranges, columns)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ytflow.localyt.cypress import Tree
+from ytflow.localyt.formats import decode_rows, encode_rows, parse_format
+from ytflow.localyt.registry import Request, Streamed, command
+from ytflow.localyt.rich_paths import parse_rich
+from ytflow.localyt.table_io import check_sorted, row_key, select_rows, table_rows, write_chunk
+from ytflow.localyt.yt_errors import SORT_ORDER_VIOLATION, YtLocalError, resolve_error
+
+if TYPE_CHECKING:
+    from ytflow.localyt.endpoint import Endpoint
+
+
+@command("write_table", input_type="tabular", heavy=True)
+def write_table(endpoint: Endpoint, request: Request) -> Any:
+    state = endpoint.state
+    tree = state.view(request.transaction_id)
+    rich = parse_rich(request.get("path"), tree)
+    node = tree.find(rich.path)
+    if node is None:
+        raise resolve_error(rich.path.text, f"Table {rich.path.text} does not exist")
+    if node.type != "table":
+        raise YtLocalError(f"{rich.path.text} is a {node.type}, not a table")
+    append = bool(rich.attributes.get("append", False))
+    rows = decode_rows(request.body, parse_format(request.get("input_format"), what="input_format"))
+    sorted_by = [str(name) for name in rich.attributes.get("sorted_by") or []]
+    keys = [name.encode() for name in sorted_by]
+    if sorted_by:
+        rows = list(check_sorted(rows, keys, f"the rows written to {rich.path.text}"))
+        existing = [str(name) for name in node.attributes.get("sorted_by") or []]
+        if append and node.chunks and existing == sorted_by:
+            last = None
+            for last in table_rows(state.chunks, node):
+                pass
+            if last is not None and rows and row_key(rows[0], keys) < row_key(last, keys):
+                raise YtLocalError(
+                    f"Sort order violation: the first appended row sorts before the last row of "
+                    f"{rich.path.text} by ({', '.join(sorted_by)})",
+                    code=SORT_ORDER_VIOLATION,
+                )
+    chunk = write_chunk(state.chunks, rows)
+    keep_sorted = bool(sorted_by) and (not append or not node.chunks or node.attributes.get("sorted_by") == sorted_by)
+
+    def mutation(tree: Tree) -> None:
+        tree.replace_data(rich.path, [chunk], append=append)
+        target = tree.resolve(rich.path)
+        if keep_sorted:
+            target.attributes["sorted_by"] = sorted_by
+        elif not (append and not rows):
+            target.attributes.pop("sorted_by", None)
+
+    state.mutate(request.transaction_id, mutation, locks=((rich.key, "shared" if append else "exclusive"),))
+    return {}
+
+
+@command("read_table", output_type="tabular", volatile=False, heavy=True)
+def read_table(endpoint: Endpoint, request: Request) -> Any:
+    tree = endpoint.state.view(request.transaction_id)
+    rich = parse_rich(request.get("path"), tree)
+    node = tree.resolve(rich.path)
+    if node.type != "table":
+        raise YtLocalError(f"{rich.path.text} is a {node.type}, not a table", attributes={"path": rich.key})
+    row_format = parse_format(request.get("output_format"), what="output_format")
+    control = dict(request.get("control_attributes") or {})
+    rows = select_rows(endpoint.state.chunks, node, rich.attributes, control=control)
+    total = sum(chunk.rows for chunk in node.chunks)
+    start = _start_row_index(rich.attributes, total)
+    return Streamed(
+        encode_rows(rows, row_format),
+        response_parameters={"start_row_index": start, "approximate_row_count": max(total - start, 0)},
+    )
+
+
+def _start_row_index(attributes: dict[str, Any], total: int) -> int:
+    ranges = attributes.get("ranges") or []
+    if not ranges:
+        return 0
+    first = ranges[0]
+    limit = first.get("exact") or first.get("lower_limit") or {}
+    return min(int(limit.get("row_index", 0)), total)
