@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 from dev_table_helpers import DATA
 from hypothesis import settings
+from localyt_helpers import CLIENT_FLAVORS, make_client
 
 from ytflow.dev.client import DevClient
+from ytflow.localyt import LocalYt
 
 # The suite is a landing gate, so fuzz tests draw the same examples on every run (a failure
 # reproduces); HYPOTHESIS_PROFILE=explore draws new ones, to hunt for bugs locally.
@@ -207,3 +209,16 @@ def seeded(client: DevClient, data_file: Path) -> bytes:
     """DATA holds three rows; returns the file's bytes for byte-for-byte comparisons."""
     client.write_table(DATA, [{"id": 0}, {"id": 1, "name": "b"}, {"id": 2}])
     return data_file.read_bytes()
+
+
+@pytest.fixture
+def local_yt(tmp_path: Path) -> Iterator[LocalYt]:
+    """A running local-yt over a fresh root (``tmp_path / 'localyt'``)."""
+    with LocalYt(tmp_path / "localyt") as local:
+        yield local
+
+
+@pytest.fixture(params=CLIENT_FLAVORS)
+def yt_client(request: pytest.FixtureRequest, local_yt: LocalYt) -> Any:
+    """The real ytsaurus-client against ``local_yt``, once per client configuration."""
+    return make_client(local_yt, request.param)

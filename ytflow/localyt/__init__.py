@@ -1,4 +1,4 @@
-"""ytflow local-yt: a local YT HTTP endpoint that the unmodified ytsaurus-client uses as a cluster."""
+"""ytflow local-yt: a local YT endpoint the unmodified ytsaurus-client uses as a cluster."""
 
 from ytflow.localyt.app import LocalYt
 

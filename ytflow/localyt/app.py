@@ -1,7 +1,7 @@
 """``LocalYt``: start an endpoint on a free loopback port, for tests and for the CLI.
 
-    with LocalYt(tmp_path / "yt") as local:
-        client = yt.wrapper.YtClient(proxy=local.proxy_url, config=local.client_config())
+with LocalYt(tmp_path / "yt") as local:
+    client = yt.wrapper.YtClient(proxy=local.proxy_url, config=local.client_config())
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ class LocalYt:
     def start(self) -> LocalYt:
         self.endpoint = Endpoint(self.root)
         self.server = LocalYtServer(self.endpoint, self._port)
-        self._thread = threading.Thread(target=self.server.serve_forever, name="local-yt", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="local-yt", daemon=True
+        )
         self._thread.start()
         return self
 

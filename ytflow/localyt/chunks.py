@@ -44,7 +44,9 @@ class ChunkStore:
             temporary.replace(final)
         except OSError as error:
             temporary.unlink(missing_ok=True)
-            raise YtLocalError(f"local-yt could not write a chunk under {self.folder}: {error}") from None
+            raise YtLocalError(
+                f"local-yt could not write a chunk under {self.folder}: {error}"
+            ) from None
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise

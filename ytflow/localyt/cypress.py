@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import (
     ALREADY_EXISTS,
     RESOLVE_ERROR,
@@ -72,10 +73,10 @@ class Node:
 
     id: str
     type: str
-    attributes: dict[str, Any] = field(default_factory=dict)
-    children: dict[str, Node] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict[str, Any])
+    children: dict[str, Node] = field(default_factory=dict[str, "Node"])
     value: Any = None
-    chunks: list[Chunk] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list[Chunk])
     creation_time: str = field(default_factory=now_iso)
     modification_time: str = field(default_factory=now_iso)
 
@@ -216,13 +217,17 @@ class Tree:
         parent.touch()
         return node.id
 
-    def set(self, path: CypressPath, value: Any, *, recursive: bool = False, force: bool = False) -> None:
+    def set(
+        self, path: CypressPath, value: Any, *, recursive: bool = False, force: bool = False
+    ) -> None:
         if path.attribute is not None:
             node = self.resolve(path)
             self._set_attribute(node, path, value)
             return
         node = self.find(path)
-        if node is not None and node.type in ("map_node", "list_node", *SCALAR_TYPES) or node is None:
+        if (
+            node is not None and node.type in ("map_node", "list_node", *SCALAR_TYPES)
+        ) or node is None:
             built = build_node(value)
             if node is None:
                 parent = self._parent_for_create(path, recursive)
@@ -233,7 +238,11 @@ class Tree:
                 self.root = built
                 return
             parent = self.resolve(_parent_path(path))
-            built.id, built.attributes, built.creation_time = node.id, node.attributes, node.creation_time
+            built.id, built.attributes, built.creation_time = (
+                node.id,
+                node.attributes,
+                node.creation_time,
+            )
             parent.children[path.tokens[-1]] = built
             return
         if node.type == "document":
@@ -300,7 +309,12 @@ class Tree:
         return clone.id
 
     def move(
-        self, source: CypressPath, destination: CypressPath, *, recursive: bool = False, force: bool = False
+        self,
+        source: CypressPath,
+        destination: CypressPath,
+        *,
+        recursive: bool = False,
+        force: bool = False,
     ) -> str:
         node = self.resolve(source)
         if destination.tokens[: len(source.tokens)] == source.tokens:
@@ -359,7 +373,8 @@ class Tree:
         value: Any = everything
         for token in path.attribute:
             if isinstance(value, dict) and token in value:
-                value = value[token]  # type: ignore[index]
+                mapping: dict[str, Any] = value  # type: ignore[assignment]
+                value = mapping[token]
             elif isinstance(value, list) and token.lstrip("-").isdigit():
                 items: list[Any] = value  # type: ignore[assignment]
                 index = int(token)
@@ -367,7 +382,9 @@ class Tree:
                     raise resolve_error(path.text, f"Index {token} is out of range")
                 value = items[index]
             else:
-                raise resolve_error(path.text, f"Attribute {'/'.join(path.attribute)!r} is not found")
+                raise resolve_error(
+                    path.text, f"Attribute {'/'.join(path.attribute)!r} is not found"
+                )
         return value
 
     def _set_attribute(self, node: Node, path: CypressPath, value: Any) -> None:
@@ -389,7 +406,7 @@ class Tree:
             return
         target: Any = node.attributes.setdefault(name, {})
         for token in path.attribute[1:-1]:
-            target = target.setdefault(token, {}) if isinstance(target, dict) else None
+            target = _child_map(target, token)
             if target is None:
                 raise resolve_error(path.text)
         if not isinstance(target, dict):
@@ -474,15 +491,11 @@ def node_attributes(node: Node) -> dict[str, Any]:
 
 def default_schema() -> Any:
     """The schema of a table created without one: weak, no columns."""
-    from ytflow.localyt.yson_lib import yson
-
     return yson().to_yson_type([], attributes={"strict": False, "unique_keys": False})
 
 
 def render(node: Node, attributes: list[str] | None) -> Any:
     """A node's value as ``get`` returns it, with the requested attributes attached."""
-    from ytflow.localyt.yson_lib import yson
-
     if node.type == "map_node":
         value: Any = {name: render(child, attributes) for name, child in node.children.items()}
     elif node.type in ("document", "list_node", *SCALAR_TYPES):
@@ -509,8 +522,6 @@ def build_node(value: Any) -> Node:
 
 
 def _scalar_type(value: Any) -> str:
-    from ytflow.localyt.yson_lib import yson
-
     if isinstance(value, bool):
         return "boolean_node"
     if isinstance(value, yson().YsonUint64):
@@ -522,6 +533,13 @@ def _scalar_type(value: Any) -> str:
     if value is None or isinstance(value, yson().YsonEntity):
         return "document"
     return "string_node"
+
+
+def _child_map(target: Any, token: str) -> Any:
+    if not isinstance(target, dict):
+        return None
+    mapping: dict[str, Any] = target  # type: ignore[assignment]
+    return mapping.setdefault(token, {})
 
 
 def _parent_path(path: CypressPath) -> CypressPath:

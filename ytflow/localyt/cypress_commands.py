@@ -41,7 +41,8 @@ def create(endpoint: Endpoint, request: Request) -> Any:
         return {"node_id": endpoint.state.start(parent, timeout, attributes)}
     if node_type not in NODE_TYPES:
         raise YtLocalError(
-            f"local-yt cannot create nodes of type {node_type!r}; it supports {', '.join(NODE_TYPES)}",
+            f"local-yt cannot create nodes of type {node_type!r}; "
+            f"it supports {', '.join(NODE_TYPES)}",
             attributes={"type": node_type},
         )
     rich, _ = _path(endpoint, request)
@@ -64,7 +65,9 @@ def create(endpoint: Endpoint, request: Request) -> Any:
             force=bool(request.get("force", False)),
         )
 
-    created = endpoint.state.mutate(request.transaction_id, mutation, locks=((rich.key, "exclusive"),))
+    created = endpoint.state.mutate(
+        request.transaction_id, mutation, locks=((rich.key, "exclusive"),)
+    )
     return {"node_id": created}
 
 
@@ -94,7 +97,12 @@ def set_(endpoint: Endpoint, request: Request) -> Any:
     value = load_structured(request.body, request.get("input_format"))
 
     def mutation(tree: Tree) -> None:
-        tree.set(rich.path, value, recursive=bool(request.get("recursive", False)), force=bool(request.get("force", False)))
+        tree.set(
+            rich.path,
+            value,
+            recursive=bool(request.get("recursive", False)),
+            force=bool(request.get("force", False)),
+        )
 
     endpoint.state.mutate(request.transaction_id, mutation, locks=((rich.key, "exclusive"),))
     return {}
@@ -119,7 +127,7 @@ def multiset_attributes(endpoint: Endpoint, request: Request) -> Any:
 @command("list", volatile=False)
 def list_(endpoint: Endpoint, request: Request) -> Any:
     rich, tree = _path(endpoint, request)
-    requested = [str(name) for name in request.get("attributes") or []]
+    requested = [str(name) for name in request.get_list("attributes")]
     limit = request.get("max_size")
     children = tree.list(rich.path)
     incomplete = limit is not None and len(children) > int(limit)
@@ -158,7 +166,11 @@ def remove(endpoint: Endpoint, request: Request) -> Any:
     rich, _ = _path(endpoint, request)
 
     def mutation(tree: Tree) -> None:
-        tree.remove(rich.path, recursive=bool(request.get("recursive", True)), force=bool(request.get("force", False)))
+        tree.remove(
+            rich.path,
+            recursive=bool(request.get("recursive", True)),
+            force=bool(request.get("force", False)),
+        )
 
     endpoint.state.mutate(request.transaction_id, mutation, locks=((rich.key, "exclusive"),))
     return {}
@@ -215,16 +227,19 @@ def lock(endpoint: Endpoint, request: Request) -> Any:
 def execute_batch(endpoint: Endpoint, request: Request) -> Any:
     """Run each request in turn; each gets its own result or error, as on a cluster."""
     results: list[dict[str, Any]] = []
-    for item in request.get("requests") or []:
-        name = str(item.get("command"))
-        params = dict(item.get("parameters") or {})
+    for item in request.get_list("requests"):
+        batch_item: dict[str, Any] = dict(item)
+        name = str(batch_item.get("command"))
+        params: dict[str, Any] = dict(batch_item.get("parameters") or {})
         spec = COMMANDS.get(name)
         try:
             if spec is None or spec.handler is None:
-                raise YtLocalError(f"Command {name!r} is not supported in execute_batch by local-yt")
+                raise YtLocalError(
+                    f"Command {name!r} is not supported in execute_batch by local-yt"
+                )
             body = b""
-            if "input" in item:
-                body = yson().dumps(item["input"], yson_format="binary")
+            if "input" in batch_item:
+                body = yson().dumps(batch_item["input"], yson_format="binary")
                 params.setdefault("input_format", "yson")
             output = spec.handler(endpoint, Request(command=name, params=params, body=body))
             results.append({"output": output} if output not in (None, {}) else {})

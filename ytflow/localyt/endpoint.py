@@ -7,12 +7,20 @@ transactions, chunks) and the operation and query services.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
 from ytflow.localyt.registry import COMMANDS, Request
 from ytflow.localyt.state import State
 from ytflow.localyt.yt_errors import YtLocalError
+
+COMMAND_MODULES = (
+    "cypress_commands",
+    "transaction_commands",
+    "table_commands",
+    "file_commands",
+)
 
 
 class Endpoint:
@@ -37,9 +45,5 @@ class Endpoint:
 
 def _register_commands() -> None:
     # Imported for their @command registrations.
-    from ytflow.localyt import (  # noqa: F401, PLC0415
-        cypress_commands,
-        file_commands,
-        table_commands,
-        transaction_commands,
-    )
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"ytflow.localyt.{name}")

@@ -9,6 +9,7 @@ and travel as that text.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -63,24 +64,43 @@ def decode_rows(data: bytes, row_format: RowFormat) -> list[Any]:
     if row_format.name == "yson":
         try:
             rows = list(yson().loads(data, yson_type="list_fragment", encoding=None))
-        except Exception as error:  # noqa: BLE001 - yt.yson raises several unrelated types
+        except Exception as error:
             raise YtLocalError(f"Error parsing YSON rows: {error}") from None
         for index, row in enumerate(rows):
             if not isinstance(row, dict):
                 raise YtLocalError(f"Row {index} is not a map: YT rows are maps of columns")
         return rows
+    rows: list[Any] = []
+    for line in data.splitlines():
+        if line.strip():
+            rows.extend(_json_values(line, len(rows) + 1))
     return [
-        _json_row(line, number, row_format.encode_utf8)
-        for number, line in enumerate(data.splitlines(), 1)
-        if line.strip()
+        _json_row(value, number, row_format.encode_utf8) for number, value in enumerate(rows, 1)
     ]
 
 
-def _json_row(line: bytes, number: int, encode_utf8: bool) -> Any:
+def _json_values(line: bytes, number: int) -> list[Any]:
+    """One line's JSON values: YT's JSON is a stream, so rows may follow each other unseparated."""
     try:
-        value = orjson.loads(line)
-    except orjson.JSONDecodeError as error:
-        raise YtLocalError(f"Error parsing JSON row {number}: {error}") from None
+        return [orjson.loads(line)]
+    except orjson.JSONDecodeError:
+        pass
+    decoder = json.JSONDecoder()
+    text = line.decode("utf-8", errors="replace")
+    values: list[Any] = []
+    position = 0
+    while position < len(text):
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            raise YtLocalError(f"Error parsing JSON row {number + len(values)}: {error}") from None
+        values.append(value)
+        while position < len(text) and text[position] in " \t\r;":
+            position += 1
+    return values
+
+
+def _json_row(value: Any, number: int, encode_utf8: bool) -> Any:
     if not isinstance(value, dict):
         raise YtLocalError(f"JSON row {number} is not an object: YT rows are maps of columns")
     return _from_json(value, encode_utf8, number)
@@ -111,8 +131,11 @@ def _text_to_bytes(text: str, encode_utf8: bool, number: int) -> bytes:
         return text.encode("latin-1")
     except UnicodeEncodeError:
         raise YtLocalError(
-            f"JSON row {number}: unicode symbols above 255 are not supported with encode_utf8=%true",
-            attributes={"hint": "send <encode_utf8=%false>json, or encode strings as YT's client does"},
+            f"JSON row {number}: unicode symbols above 255 are not supported "
+            "with encode_utf8=%true",
+            attributes={
+                "hint": "send <encode_utf8=%false>json, or encode strings as YT's client does"
+            },
         ) from None
 
 
@@ -138,7 +161,7 @@ def _encode_batch(rows: list[Any], row_format: RowFormat) -> bytes:
     return b"".join(orjson.dumps(_to_json(row, utf8)) + b"\n" for row in rows)
 
 
-def _to_json(value: Any, encode_utf8: bool) -> Any:
+def _to_json(value: Any, encode_utf8: bool) -> Any:  # noqa: PLR0911 - one flat dispatch
     attributes = getattr(value, "attributes", None)
     if attributes:
         return {
@@ -195,7 +218,9 @@ def _bytes_to_text(data: bytes, encode_utf8: bool) -> str:
 
 def dump_structured(value: Any, spec: Any) -> bytes:
     """A command's structured result in the client's requested output format."""
-    row_format = parse_format(spec, what="output_format") if spec is not None else RowFormat("yson", {})
+    row_format = (
+        parse_format(spec, what="output_format") if spec is not None else RowFormat("yson", {})
+    )
     if row_format.name == "yson":
         return yson().dumps(value, yson_format=row_format.yson_format)
     return orjson.dumps(_to_json(value, row_format.encode_utf8), option=orjson.OPT_NON_STR_KEYS)
@@ -203,15 +228,19 @@ def dump_structured(value: Any, spec: Any) -> bytes:
 
 def load_structured(data: bytes, spec: Any) -> Any:
     """A structured request body (``set``'s value) in the client's input format."""
-    row_format = parse_format(spec, what="input_format") if spec is not None else RowFormat("yson", {})
+    row_format = (
+        parse_format(spec, what="input_format") if spec is not None else RowFormat("yson", {})
+    )
     try:
         if row_format.name == "yson":
             return yson().loads(data)
         return _from_json_text(orjson.loads(data), row_format.encode_utf8)
     except YtLocalError:
         raise
-    except Exception as error:  # noqa: BLE001 - codec errors of several types
-        raise YtLocalError(f"Error parsing the request body as {row_format.name}: {error}") from None
+    except Exception as error:
+        raise YtLocalError(
+            f"Error parsing the request body as {row_format.name}: {error}"
+        ) from None
 
 
 def _from_json_text(value: Any, encode_utf8: bool) -> Any:

@@ -30,6 +30,16 @@ class Request:
     def get(self, name: str, default: Any = None) -> Any:
         return self.params.get(name, default)
 
+    def get_list(self, name: str) -> list[Any]:
+        """A list parameter (absent: empty)."""
+        value: Any = self.params.get(name)
+        return list(value) if value else []
+
+    def get_dict(self, name: str) -> dict[str, Any]:
+        """A map parameter (absent: empty)."""
+        value: Any = self.params.get(name)
+        return dict(value) if value else {}
+
     @property
     def transaction_id(self) -> str | None:
         value = self.params.get("transaction_id")
@@ -41,7 +51,7 @@ class Streamed:
     """A tabular or binary answer produced block by block."""
 
     blocks: Iterator[bytes]
-    response_parameters: dict[str, Any] = field(default_factory=dict)
+    response_parameters: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
 Handler = Callable[["Endpoint", Request], Any]
@@ -131,7 +141,9 @@ _NOT_IMPLEMENTED: tuple[tuple[str, str, str, bool, bool], ...] = (
 
 def _not_implemented(name: str) -> Handler:
     def handler(endpoint: Endpoint, request: Request) -> Any:
-        raise unsupported(f"the {name!r} command", "see docs/local-yt.md for the commands it serves")
+        raise unsupported(
+            f"the {name!r} command", "see docs/local-yt.md for the commands it serves"
+        )
 
     return handler
 
@@ -141,5 +153,7 @@ def all_commands() -> dict[str, Command]:
     listed = dict(COMMANDS)
     for name, input_type, output_type, volatile, heavy in _NOT_IMPLEMENTED:
         if name not in listed:
-            listed[name] = Command(name, input_type, output_type, volatile, heavy, _not_implemented(name))
+            listed[name] = Command(
+                name, input_type, output_type, volatile, heavy, _not_implemented(name)
+            )
     return listed

@@ -37,8 +37,10 @@ def parse_rich(value: Any, tree: Tree, *, name: str = "path") -> RichPath:
     if any(mark in text for mark in "<[{") or text.endswith(">"):
         try:
             parsed = ypath_parser().parse_ypath(text)
-        except Exception as error:  # noqa: BLE001 - the YPath parser raises YsonError and others
-            raise YtLocalError(f"Error parsing YPath {text!r}: {error}", code=RESOLVE_ERROR) from None
+        except Exception as error:
+            raise YtLocalError(
+                f"Error parsing YPath {text!r}: {error}", code=RESOLVE_ERROR
+            ) from None
         attributes = {**dict(parsed.attributes), **attributes}
         text = str(parsed)
     if text.startswith("#"):
@@ -54,4 +56,10 @@ def _resolve_object_id(text: str, tree: Tree) -> str:
     base = found[0] if found[0] != "/" else "/"
     if not rest:
         return base
-    return f"{base.rstrip('/')}/{rest}" if base != "/" else f"//{rest}" if not rest.startswith("@") else f"/{rest}"
+    return (
+        f"{base.rstrip('/')}/{rest}"
+        if base != "/"
+        else f"//{rest}"
+        if not rest.startswith("@")
+        else f"/{rest}"
+    )

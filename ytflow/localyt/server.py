@@ -46,18 +46,18 @@ class ProxyHandler(BaseHTTPRequestHandler):
     """Answers one HTTP request as YT's HTTP proxy would."""
 
     protocol_version = "HTTP/1.1"
-    server: LocalYtServer
+    server: LocalYtServer  # pyright: ignore[reportIncompatibleVariableOverride] - narrowed type
 
-    def do_GET(self) -> None:  # noqa: N802 - the standard library's naming
+    def do_GET(self) -> None:
         self._serve()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._serve()
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._serve()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
     # -- routing ----------------------------------------------------------------------------
@@ -87,12 +87,16 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         except Exception as error:
             log.exception("local-yt failed on %s", self.path)
-            self._send_error(YtLocalError(f"local-yt internal error: {type(error).__name__}: {error}"))
+            self._send_error(
+                YtLocalError(f"local-yt internal error: {type(error).__name__}: {error}")
+            )
 
     def _command(self, name: str) -> None:
         spec = self.server.commands.get(name)
         if spec is None or spec.handler is None:
-            raise YtLocalError(f"Command {name!r} is not known to local-yt", attributes={"command": name})
+            raise YtLocalError(
+                f"Command {name!r} is not known to local-yt", attributes={"command": name}
+            )
         raw_body = self._read_body()
         params = self._parameters()
         body = raw_body
@@ -109,10 +113,13 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self._send_bytes(b"", "text/plain")
         else:
             if params.get("return_only_value") and isinstance(result, dict) and "value" in result:
-                result = result["value"]
+                result = result["value"]  # pyright: ignore[reportUnknownVariableType]
             output_format = params.get("output_format")
             payload = dump_structured(result, output_format)
-            self._send_bytes(payload, "application/json" if _is_json(output_format) else "application/x-yt-yson-binary")
+            self._send_bytes(
+                payload,
+                "application/json" if _is_json(output_format) else "application/x-yt-yson-binary",
+            )
 
     # -- request parsing --------------------------------------------------------------------
 
@@ -130,7 +137,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 value = yson().loads(data)
             else:
                 value = yson().json_to_yson(json.loads(data))
-        except Exception as error:  # noqa: BLE001 - the codecs raise many types
+        except Exception as error:
             raise YtLocalError(f"Error parsing command parameters ({declared}): {error}") from None
         if not isinstance(value, dict):
             raise YtLocalError("Command parameters must be a map")
@@ -174,8 +181,13 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Transfer-Encoding", "chunked")
         if result.response_parameters:
-            encoded = yson().dumps(result.response_parameters, yson_format="text")
-            self.send_header("X-YT-Response-Parameters", encoded.decode("latin-1"))
+            if "yson" in self.headers.get("X-YT-Header-Format", "json"):
+                encoded = (
+                    yson().dumps(result.response_parameters, yson_format="text").decode("latin-1")
+                )
+            else:
+                encoded = json.dumps(_jsonable(result.response_parameters))
+            self.send_header("X-YT-Response-Parameters", encoded)
         self.end_headers()
         try:
             for block in (first, *blocks) if first else blocks:
@@ -192,7 +204,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.send_response(400)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-YT-Response-Code", str(error.code))
-        self.send_header("X-YT-Response-Message", error.message.encode("ascii", "replace").decode()[:1000])
+        self.send_header(
+            "X-YT-Response-Message", error.message.encode("ascii", "replace").decode()[:1000]
+        )
         self.send_header("X-YT-Error", payload.encode("ascii", "backslashreplace").decode())
         self.send_header("Content-Length", str(len(payload.encode())))
         self.end_headers()
@@ -230,9 +244,13 @@ def _decompress(raw: bytes, encoding: str) -> bytes:
             except ImportError:
                 raise YtLocalError(
                     "The request is brotli-compressed but local-yt has no brotli module",
-                    attributes={"hint": "pip install brotli, or set proxy/content_encoding to gzip"},
+                    attributes={
+                        "hint": "pip install brotli, or set proxy/content_encoding to gzip"
+                    },
                 ) from None
             return bytes(brotli.decompress(raw))  # type: ignore[no-any-return]
     except (OSError, zlib.error, EOFError) as error:
         raise YtLocalError(f"Cannot decode a {encoding} request body: {error}") from None
-    raise YtLocalError(f"local-yt does not support Content-Encoding {encoding!r}; use gzip or identity")
+    raise YtLocalError(
+        f"local-yt does not support Content-Encoding {encoding!r}; use gzip or identity"
+    )

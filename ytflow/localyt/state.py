@@ -13,7 +13,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ Mutation = Callable[[Tree], Any]
 NULL_TRANSACTION = "0-0-0-0"
 DEFAULT_TIMEOUT_MS = 15_000
 LOCK_MODES = ("snapshot", "shared", "exclusive")
+INITIAL_NODES = ("tmp", "home", "sys")
 
 
 @dataclass
@@ -41,8 +41,8 @@ class Transaction:
     parent: Transaction | None
     timeout_ms: int
     attributes: dict[str, Any]
-    log: list[Mutation] = field(default_factory=list)
-    locks: dict[str, str] = field(default_factory=dict)  # node path -> lock mode
+    log: list[Mutation] = field(default_factory=list[Mutation])
+    locks: dict[str, str] = field(default_factory=dict[str, str])  # node path -> lock mode
     last_ping: float = field(default_factory=time.monotonic)
     started: float = field(default_factory=time.time)
 
@@ -124,7 +124,9 @@ class State:
 
     # -- transactions -----------------------------------------------------------------------
 
-    def start(self, parent_id: str | None, timeout_ms: int | None, attributes: dict[str, Any]) -> str:
+    def start(
+        self, parent_id: str | None, timeout_ms: int | None, attributes: dict[str, Any]
+    ) -> str:
         with self.lock:
             self.expire()
             parent = self._transaction(parent_id)
@@ -190,7 +192,9 @@ class State:
                 "type": "transaction",
                 "timeout": transaction.timeout_ms,
                 "parent_id": transaction.parent.id if transaction.parent else NULL_TRANSACTION,
-                "start_time": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(transaction.started)),
+                "start_time": time.strftime(
+                    "%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(transaction.started)
+                ),
                 **transaction.attributes,
             }
 
@@ -218,9 +222,13 @@ class State:
             if transaction is not None:
                 transaction.locks.setdefault(path, mode)
             return
-        related = {transaction.id, *(each.id for each in transaction.ancestors())} if transaction else set()
+        related = set[str]()
+        if transaction is not None:
+            related = {transaction.id, *(each.id for each in transaction.ancestors())}
         for other in self.transactions.values():
-            if other.id in related or (transaction and transaction.id in {a.id for a in other.ancestors()}):
+            if other.id in related or (
+                transaction and transaction.id in {a.id for a in other.ancestors()}
+            ):
                 continue
             held = other.locks.get(path)
             if held is None or held == "snapshot":
@@ -240,7 +248,9 @@ class State:
     def lock_node(self, transaction_id: str | None, path: str, mode: str) -> str:
         """An explicit ``lock`` command; the lock lives as long as the transaction."""
         if mode not in LOCK_MODES:
-            raise YtLocalError(f"Unknown lock mode {mode!r}; expected one of {', '.join(LOCK_MODES)}")
+            raise YtLocalError(
+                f"Unknown lock mode {mode!r}; expected one of {', '.join(LOCK_MODES)}"
+            )
         with self.lock:
             transaction = self._transaction(transaction_id)
             if transaction is None:
@@ -252,10 +262,13 @@ class State:
 
     def _load(self) -> Tree:
         if not self._file.exists():
-            return Tree()
+            tree = Tree()
+            for name in INITIAL_NODES:  # a fresh cluster has these
+                tree.root.children[name] = Node(id=new_id(), type="map_node")
+            return tree
         try:
             raw = yson().loads(self._file.read_bytes())
-        except (OSError, Exception) as error:  # noqa: BLE001 - any damage means the same thing
+        except (OSError, Exception) as error:
             raise YtLocalError(
                 f"local-yt state file {self._file} is unreadable ({error}); move it away to start "
                 "with an empty Cypress"
@@ -264,7 +277,9 @@ class State:
 
     def _save(self, tree: Tree) -> None:
         data = yson().dumps(_node_to_data(tree.root), yson_format="binary")
-        temporary = self._file.with_name(f"{self._file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary = self._file.with_name(
+            f"{self._file.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+        )
         try:
             with temporary.open("wb") as handle:
                 handle.write(data)
@@ -281,11 +296,6 @@ class State:
         for child in node.children.values():
             found |= State._referenced_chunks(child)
         return found
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        with self.lock:
-            yield
 
 
 def _node_to_data(node: Node) -> dict[str, Any]:

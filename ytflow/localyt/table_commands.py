@@ -27,15 +27,15 @@ def write_table(endpoint: Endpoint, request: Request) -> Any:
         raise YtLocalError(f"{rich.path.text} is a {node.type}, not a table")
     append = bool(rich.attributes.get("append", False))
     rows = decode_rows(request.body, parse_format(request.get("input_format"), what="input_format"))
-    sorted_by = [str(name) for name in rich.attributes.get("sorted_by") or []]
+    sorted_by = _names(rich.attributes.get("sorted_by"))
     keys = [name.encode() for name in sorted_by]
     if sorted_by:
         rows = list(check_sorted(rows, keys, f"the rows written to {rich.path.text}"))
-        existing = [str(name) for name in node.attributes.get("sorted_by") or []]
+        existing = _names(node.attributes.get("sorted_by"))
         if append and node.chunks and existing == sorted_by:
             last = None
-            for last in table_rows(state.chunks, node):
-                pass
+            for row in table_rows(state.chunks, node):
+                last = row
             if last is not None and rows and row_key(rows[0], keys) < row_key(last, keys):
                 raise YtLocalError(
                     f"Sort order violation: the first appended row sorts before the last row of "
@@ -43,7 +43,9 @@ def write_table(endpoint: Endpoint, request: Request) -> Any:
                     code=SORT_ORDER_VIOLATION,
                 )
     chunk = write_chunk(state.chunks, rows)
-    keep_sorted = bool(sorted_by) and (not append or not node.chunks or node.attributes.get("sorted_by") == sorted_by)
+    keep_sorted = bool(sorted_by) and (
+        not append or not node.chunks or node.attributes.get("sorted_by") == sorted_by
+    )
 
     def mutation(tree: Tree) -> None:
         tree.replace_data(rich.path, [chunk], append=append)
@@ -53,7 +55,9 @@ def write_table(endpoint: Endpoint, request: Request) -> Any:
         elif not (append and not rows):
             target.attributes.pop("sorted_by", None)
 
-    state.mutate(request.transaction_id, mutation, locks=((rich.key, "shared" if append else "exclusive"),))
+    state.mutate(
+        request.transaction_id, mutation, locks=((rich.key, "shared" if append else "exclusive"),)
+    )
     return {}
 
 
@@ -63,7 +67,9 @@ def read_table(endpoint: Endpoint, request: Request) -> Any:
     rich = parse_rich(request.get("path"), tree)
     node = tree.resolve(rich.path)
     if node.type != "table":
-        raise YtLocalError(f"{rich.path.text} is a {node.type}, not a table", attributes={"path": rich.key})
+        raise YtLocalError(
+            f"{rich.path.text} is a {node.type}, not a table", attributes={"path": rich.key}
+        )
     row_format = parse_format(request.get("output_format"), what="output_format")
     control = dict(request.get("control_attributes") or {})
     rows = select_rows(endpoint.state.chunks, node, rich.attributes, control=control)
@@ -71,14 +77,22 @@ def read_table(endpoint: Endpoint, request: Request) -> Any:
     start = _start_row_index(rich.attributes, total)
     return Streamed(
         encode_rows(rows, row_format),
-        response_parameters={"start_row_index": start, "approximate_row_count": max(total - start, 0)},
+        response_parameters={
+            "start_row_index": start,
+            "approximate_row_count": max(total - start, 0),
+        },
     )
 
 
+def _names(value: Any) -> list[str]:
+    items: list[Any] = list(value) if value else []
+    return [str(name) for name in items]
+
+
 def _start_row_index(attributes: dict[str, Any], total: int) -> int:
-    ranges = attributes.get("ranges") or []
+    ranges: list[Any] = list(attributes.get("ranges") or [])
     if not ranges:
         return 0
-    first = ranges[0]
-    limit = first.get("exact") or first.get("lower_limit") or {}
+    first: dict[str, Any] = dict(ranges[0])
+    limit: dict[str, Any] = dict(first.get("exact") or first.get("lower_limit") or {})
     return min(int(limit.get("row_index", 0)), total)

@@ -54,7 +54,7 @@ def write_chunk(store: ChunkStore, rows: Iterable[Any]) -> Chunk:
 # -- keys -------------------------------------------------------------------------------------
 
 
-def value_key(value: Any) -> tuple[int, Any]:
+def value_key(value: Any) -> tuple[int, Any]:  # noqa: PLR0911 - one flat dispatch
     """A Python-comparable key with YT's order across types."""
     if value is None or isinstance(value, yson().YsonEntity):
         return (0, 0)
@@ -107,10 +107,11 @@ def select_rows(
 ) -> Iterator[Any]:
     """The rows a rich path selects, in order, with control rows if asked for."""
     control = control or {}
-    columns = attributes.get("columns")
+    columns: list[Any] | None = attributes.get("columns")
     wanted = {str(name).encode() for name in columns} if columns is not None else None
     ranges: list[Any] = list(attributes.get("ranges") or [{}])
-    sorted_by = [str(name).encode() for name in node.attributes.get("sorted_by") or []]
+    sort_names: list[Any] = list(node.attributes.get("sorted_by") or [])
+    sorted_by = [str(name).encode() for name in sort_names]
     total = sum(chunk.rows for chunk in node.chunks)
     for range_index, spec in enumerate(ranges):
         lower, upper, key_lower, key_upper = _bounds(spec, total, sorted_by)
@@ -122,16 +123,26 @@ def select_rows(
                 break
             if key_lower is not None and row_key(row, sorted_by[: len(key_lower)]) < key_lower:
                 continue
-            if key_upper is not None and row_key(row, sorted_by[: len(key_upper[0])]) >= key_upper[0]:
-                if not key_upper[1] or row_key(row, sorted_by[: len(key_upper[0])]) > key_upper[0]:
-                    break
+            if key_upper is not None and _past_upper(row, sorted_by, key_upper):
+                break
             if first:
                 yield from _control_rows(control, range_index, row_index, table_index)
                 first = False
-            yield {key: value for key, value in row.items() if key in wanted} if wanted is not None else row
+            yield (
+                {key: value for key, value in row.items() if key in wanted}
+                if wanted is not None
+                else row
+            )
 
 
-def _control_rows(control: dict[str, Any], range_index: int, row_index: int, table_index: int | None) -> Iterator[Any]:
+def _past_upper(row: Any, sorted_by: list[bytes], upper: tuple[tuple[Any, ...], bool]) -> bool:
+    key = row_key(row, sorted_by[: len(upper[0])])
+    return key > upper[0] if upper[1] else key >= upper[0]
+
+
+def _control_rows(
+    control: dict[str, Any], range_index: int, row_index: int, table_index: int | None
+) -> Iterator[Any]:
     entity = yson().YsonEntity
     if control.get("enable_table_index") and table_index is not None:
         marker = entity()
@@ -163,7 +174,9 @@ def _bounds(
             continue
         unknown = set(limit) - {"row_index", "key"}
         if unknown:
-            raise YtLocalError(f"local-yt does not support range limits by {', '.join(sorted(unknown))}")
+            raise YtLocalError(
+                f"local-yt does not support range limits by {', '.join(sorted(unknown))}"
+            )
         if "row_index" in limit:
             index = int(limit["row_index"])
             if name == "exact":
@@ -174,7 +187,9 @@ def _bounds(
                 upper = min(upper, index)
         if "key" in limit:
             if not sorted_by:
-                raise YtLocalError("Key ranges need a sorted table", attributes={"range": str(spec)})
+                raise YtLocalError(
+                    "Key ranges need a sorted table", attributes={"range": str(spec)}
+                )
             key = tuple(value_key(value) for value in limit["key"] if not _is_sentinel(value))
             if name in ("lower_limit", "exact"):
                 key_lower = key

@@ -16,7 +16,7 @@ from ytflow.errors import UsageError
 def yson() -> ModuleType:
     """``yt.yson``, or a UsageError naming the missing extra."""
     try:
-        import yt.yson as yt_yson
+        import yt.yson as yt_yson  # noqa: PLC0415 - lazy: only local-yt needs it
     except ImportError as error:
         raise UsageError(
             f"ytflow local-yt needs ytsaurus-client (for YSON), which is not installed ({error})",
@@ -29,6 +29,6 @@ def yson() -> ModuleType:
 def ypath_parser() -> ModuleType:
     """``yt.ypath``: the client's own rich-path parser, so both ends read paths alike."""
     yson()
-    import yt.ypath as yt_ypath
+    import yt.ypath as yt_ypath  # noqa: PLC0415 - lazy, after yson() checked the install
 
     return yt_ypath

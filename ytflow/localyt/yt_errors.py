@@ -77,7 +77,9 @@ def resolve_error(path: str, detail: str | None = None) -> YtLocalError:
 
 def already_exists(path: str) -> YtLocalError:
     """The error for creating a node that is there: code 501."""
-    return YtLocalError(f"Node {path} already exists", code=ALREADY_EXISTS, attributes={"path": path})
+    return YtLocalError(
+        f"Node {path} already exists", code=ALREADY_EXISTS, attributes={"path": path}
+    )
 
 
 def no_such_transaction(transaction_id: str) -> YtLocalError:
