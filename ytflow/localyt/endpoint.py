@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "transaction_commands",
     "table_commands",
     "file_commands",
+    "op_sort_merge",
 )
 
 

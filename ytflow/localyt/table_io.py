@@ -58,8 +58,8 @@ def value_key(value: Any) -> tuple[int, Any]:  # noqa: PLR0911 - one flat dispat
     """A Python-comparable key with YT's order across types."""
     if value is None or isinstance(value, yson().YsonEntity):
         return (0, 0)
-    if isinstance(value, bool):
-        return (5, value)
+    if isinstance(value, bool | yson().YsonBoolean):  # YsonBoolean is an int, not a bool
+        return (5, bool(value))
     if isinstance(value, yson().YsonUint64):
         return (2, int(value))
     if isinstance(value, int):
