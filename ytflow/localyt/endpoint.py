@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ytflow.localyt.registry import COMMANDS, Request
 from ytflow.localyt.state import State
@@ -21,7 +21,14 @@ COMMAND_MODULES = (
     "table_commands",
     "file_commands",
     "op_sort_merge",
+    "queries",
 )
+
+
+class Service(Protocol):
+    """Background work an endpoint owns (the query tracker, say): stopped by ``close``."""
+
+    def close(self) -> None: ...
 
 
 class Endpoint:
@@ -31,6 +38,7 @@ class Endpoint:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self.state = State(root)
+        self.services: dict[str, Service] = {}
         _register_commands()
 
     def call(self, command: str, params: dict[str, Any], body: bytes = b"") -> Any:
@@ -42,6 +50,8 @@ class Endpoint:
 
     def close(self) -> None:
         """Stop background work (running operations, queries)."""
+        for service in list(self.services.values()):
+            service.close()
 
 
 def _register_commands() -> None:
