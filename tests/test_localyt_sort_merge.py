@@ -235,6 +235,17 @@ def test_merge_appends_and_keeps_sortedness_only_when_the_order_holds(local_yt):
     assert not client.get("//tmp/out/@sorted")
 
 
+def test_batch_get_of_sortedness_as_the_client_asks_before_a_merge(yt_client):
+    """``run_merge`` without a mode asks, in one batch, whether every input is sorted."""
+    yt_client.write_table("<sorted_by=[k]>//tmp/a", [{"k": 1}])
+    batch = yt_client.create_batch_client()
+    response = batch.get("//tmp/a/@", attributes=["type", "sorted", "sorted_by"])
+    batch.commit_batch()
+    attributes = response.get_result()
+    assert (attributes["type"], attributes["sorted_by"]) == ("table", ["k"])
+    assert attributes["sorted"]
+
+
 # -- through the client, once the operation framework is merged -------------------------------
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ytflow.localyt.cypress import NODE_TYPES, Tree, new_id, node_attributes
 from ytflow.localyt.formats import load_structured
@@ -241,7 +241,10 @@ def execute_batch(endpoint: Endpoint, request: Request) -> Any:
             if "input" in batch_item:
                 body = yson().dumps(batch_item["input"], yson_format="binary")
                 params.setdefault("input_format", "yson")
-            output = spec.handler(endpoint, Request(command=name, params=params, body=body))
+            output: Any = spec.handler(endpoint, Request(command=name, params=params, body=body))
+            if params.get("return_only_value") and isinstance(output, dict):
+                # Unwrapped as the HTTP layer does it (the client's batch ``get``).
+                output = cast("dict[str, Any]", output).get("value", output)
             results.append({"output": output} if output not in (None, {}) else {})
         except YtLocalError as error:
             results.append({"error": error.to_yt()})
