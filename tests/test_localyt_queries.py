@@ -95,6 +95,10 @@ def test_list_queries_filters_and_limits(local_yt):
     newest = client.list_queries(limit=1)
     assert newest["incomplete"]
     assert newest["queries"][0]["state"] == "failed"  # newest first
+    started = good.get_meta(attributes=["start_time"])["start_time"]
+    later = client.list_queries(cursor_time=started, cursor_direction="future")
+    assert [each["state"] for each in later["queries"]] == ["failed"]
+    assert client.list_queries(cursor_time=started)["queries"] == []  # "past" of the first
 
 
 def test_abort_stops_a_running_query_and_refuses_a_finished_one(local_yt):
@@ -186,3 +190,13 @@ def test_shutdown_aborts_running_queries(tmp_path):
         record = local.endpoint.services["queries"].queries[query.id]
     assert record.state == "aborted"
     assert not record.thread.is_alive()
+
+
+def test_alter_query_and_tracker_info(local_yt):
+    client = make_client(local_yt)
+    query = client.run_query("yql", "SELECT 1 AS one;", annotations={"title": "first"})
+    assert query.get_meta(attributes=["annotations"]) == {"annotations": {"title": "first"}}
+    client.alter_query(query.id, annotations={"title": "renamed"})
+    assert client.list_queries(filter="renamed")["queries"][0]["id"] == query.id
+    info = client.get_query_tracker_info()
+    assert (info["query_tracker_stage"], info["clusters"]) == ("production", ["local-yt"])

@@ -241,6 +241,33 @@ def abort_query(endpoint: Endpoint, request: Request) -> Any:
     return {}
 
 
+@command("alter_query")
+def alter_query(endpoint: Endpoint, request: Request) -> Any:
+    record = tracker(endpoint).get(request.get("query_id"))
+    if request.get("annotations") is not None:
+        record.annotations = request.get_dict("annotations")
+    objects = request.get("access_control_objects")
+    single = request.get("access_control_object")
+    if objects is not None or single is not None:
+        chosen: list[Any] = [single] if single else list(objects or [])
+        record.access_control_objects = [str(each) for each in chosen]
+    return {}
+
+
+@command("get_query_tracker_info", volatile=False)
+def get_query_tracker_info(endpoint: Endpoint, request: Request) -> Any:
+    info: dict[str, Any] = {
+        "query_tracker_stage": str(request.get("stage") or "production"),
+        "cluster_name": "local-yt",
+        "supported_features": {"access_control": False, "multiple_aco": False},
+        "access_control_objects": [],
+        "clusters": ["local-yt"],
+        "engines_info": {},
+    }
+    wanted = request.get_list("attributes")
+    return {name: value for name, value in info.items() if name in wanted} if wanted else info
+
+
 @command("list_queries", volatile=False)
 def list_queries(endpoint: Endpoint, request: Request) -> Any:
     for name in ("search_by_token_prefix", "use_full_text_search", "tutorial_filter"):
