@@ -14,9 +14,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ytflow.errors import YtflowError
-from ytflow.localyt.cypress import new_id, now_iso
+from ytflow.localyt.cypress import Chunk, new_id, now_iso
 from ytflow.localyt.formats import encode_rows, parse_format
-from ytflow.localyt.query_tables import QueryAborted, QueryRun, result_schema, run_query
+from ytflow.localyt.query_tables import (
+    QueryAborted,
+    QueryRun,
+    commit_writes,
+    result_schema,
+    run_query,
+)
 from ytflow.localyt.registry import Request, Streamed, command
 from ytflow.localyt.yt_errors import QUERY_NOT_FOUND, YtLocalError, unsupported
 
@@ -147,8 +153,9 @@ class QueryTracker:
     def _run(self, record: QueryRecord) -> None:
         scratch = self.endpoint.root / "queries" / record.id
         error: YtLocalError | None = None
+        written: dict[str, Chunk] = {}
         try:
-            run_query(self.endpoint, record.run, scratch)
+            written = run_query(self.endpoint, record.run, scratch)
         except QueryAborted:
             return  # abort() already recorded the outcome
         except YtflowError as failure:
@@ -159,9 +166,15 @@ class QueryTracker:
             error = YtLocalError(f"local-yt failed to run the query: {failure!r}")
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        with self.lock:
-            if record.state not in FINISHED:
-                self._finish(record, "failed" if error else "completed", error)
+        with self.lock:  # an abort now or never: the INSERTs land only if it completes
+            if record.state in FINISHED:
+                return
+            if error is None:
+                try:
+                    commit_writes(self.endpoint, written)
+                except YtLocalError as failure:
+                    error = failure
+            self._finish(record, "failed" if error else "completed", error)
 
     @staticmethod
     def _finish(record: QueryRecord, state: str, error: YtLocalError | None) -> None:

@@ -51,10 +51,12 @@ class QueryRun:
             engine.interrupt()
 
 
-def run_query(endpoint: Endpoint, run: QueryRun, scratch: Path) -> None:
+def run_query(endpoint: Endpoint, run: QueryRun, scratch: Path) -> dict[str, Chunk]:
     """Run ``run.text`` against the endpoint's committed tables; fill ``run.results``.
 
-    Raises ``YqlError`` (the engine's message), ``YtLocalError`` or ``QueryAborted``.
+    Returns each ``INSERT INTO`` target's new content, for ``commit_writes`` once the caller
+    knows the query was not aborted meanwhile. Raises ``YqlError`` (the engine's message),
+    ``YtLocalError`` or ``QueryAborted``.
     """
     statements = parse_script(run.text)
     reads, targets = _tables(statements)
@@ -78,11 +80,7 @@ def run_query(endpoint: Endpoint, run: QueryRun, scratch: Path) -> None:
     if run.aborted.is_set():
         raise QueryAborted
     run.results = [[_imported_row(row) for row in rows] for rows in selected]
-    written = [
-        (path, write_chunk(endpoint.state.chunks, _imported(store, path))) for path in targets
-    ]
-    if written:
-        _commit(endpoint, dict(written))
+    return {path: write_chunk(endpoint.state.chunks, _imported(store, path)) for path in targets}
 
 
 def result_schema(rows: list[dict[bytes, Any]]) -> list[dict[str, Any]]:
@@ -236,8 +234,10 @@ def _kind(value: Any) -> str:
 # -- writing INSERT targets back ------------------------------------------------------------
 
 
-def _commit(endpoint: Endpoint, written: dict[str, Chunk]) -> None:
+def commit_writes(endpoint: Endpoint, written: dict[str, Chunk]) -> None:
     """Every INSERT target's new content in one mutation (created if missing, as YQL does)."""
+    if not written:
+        return
     ids = {path: new_id() for path in written}
 
     def mutation(tree: Tree) -> None:
