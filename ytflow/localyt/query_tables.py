@@ -60,9 +60,11 @@ def run_query(endpoint: Endpoint, run: QueryRun, scratch: Path) -> dict[str, Chu
     """
     statements = parse_script(run.text)
     reads, targets = _tables(statements)
+    paths = list(dict.fromkeys([*reads, *targets]))
+    _refuse_base_name_clash(paths)
     store = DevTableStore(scratch)
     tree = endpoint.state.view(None)
-    for path in dict.fromkeys([*reads, *targets]):
+    for path in paths:
         node = tree.find(parse_path(path))
         if node is not None and node.type == "table":
             store.write(path, _exported(path, table_rows(endpoint.state.chunks, node)))
@@ -100,6 +102,21 @@ def result_schema(rows: list[dict[bytes, Any]]) -> list[dict[str, Any]]:
             kind = "any"
         schema.append({"name": name.decode(), "type": kind, "required": False})
     return schema
+
+
+def _refuse_base_name_clash(paths: list[str]) -> None:
+    """The dev engine keys tables by their last path component: say so before it trips."""
+    seen: dict[str, str] = {}
+    for path in paths:
+        name = path.rstrip("/").rsplit("/", 1)[-1]
+        other = seen.setdefault(name, path)
+        if other != path:
+            raise YtLocalError(
+                f"The query names tables {other} and {path}, which share the name {name!r}; "
+                "local-yt runs YQL on ytflow's dev engine, which keys tables by their last "
+                "path component (as dev mode does)",
+                attributes={"paths": [other, path], "hint": "give one of them another name"},
+            )
 
 
 # -- the engine -----------------------------------------------------------------------------
