@@ -63,7 +63,11 @@ def decode_rows(data: bytes, row_format: RowFormat) -> list[Any]:
     """Parse a request body into rows; a bad row is a YT error naming its number."""
     if row_format.name == "yson":
         try:
-            rows = list(yson().loads(data, yson_type="list_fragment", encoding=None))
+            rows = list(
+                yson().loads(
+                    data, yson_type="list_fragment", encoding=None, always_create_attributes=False
+                )
+            )
         except Exception as error:
             raise YtLocalError(f"Error parsing YSON rows: {error}") from None
         for index, row in enumerate(rows):
