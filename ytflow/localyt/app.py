@@ -25,6 +25,7 @@ from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import YtLocalError
 
 DEFAULT_ROOT = ".localyt"
+_POLL_SECONDS = 0.05  # how often serve_forever checks for stop(): a stop takes about this long
 
 
 class LocalYt:
@@ -63,7 +64,10 @@ class LocalYt:
             self.stop()
             raise
         self._thread = threading.Thread(
-            target=self.server.serve_forever, name="local-yt", daemon=True
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": _POLL_SECONDS},
+            name="local-yt",
+            daemon=True,
         )
         self._thread.start()
         self._lock.describe_holder(self.proxy_url)

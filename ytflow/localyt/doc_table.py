@@ -26,6 +26,9 @@ _AREAS = {
     "transaction_commands": "transactions",
     "table_commands": "tables",
     "file_commands": "files",
+    "operation_commands": "operations",
+    "job_commands": "jobs",
+    "query_commands": "queries",
 }
 
 
@@ -60,7 +63,12 @@ def markdown() -> str:
         "| command | area | input | output | heavy |",
         "|---|---|---|---|---|",
     ]
-    for name, spec in implemented().items():
+    order = list(_AREAS.values())
+    rows = sorted(
+        implemented().items(),
+        key=lambda item: (_rank(area(item[1]), order), area(item[1]), item[0]),
+    )
+    for name, spec in rows:
         heavy = "yes" if spec.is_heavy else ""
         lines.append(
             f"| `{name}` | {area(spec)} | {spec.input_type} | {spec.output_type} | {heavy} |"
@@ -72,6 +80,10 @@ def markdown() -> str:
         END,
     ]
     return "\n".join(lines)
+
+
+def _rank(name: str, order: list[str]) -> int:
+    return order.index(name) if name in order else len(order)
 
 
 def documented(text: str) -> set[str]:
