@@ -75,7 +75,7 @@ def test_serves_the_client_stops_on_sigterm_and_restart_keeps_the_data(tmp_path:
     assert f"YT_PROXY={url} in configs/secrets.env" in stdout
     assert not (root / ".lock.json").exists()  # the holder's details go with it
 
-    port_file.unlink()
+    assert not port_file.exists()  # removed on stop: it never names a dead port
     process, url = _start(root, port_file)
     client = _client(url)
     assert list(client.read_table("//tmp/t")) == [
@@ -134,7 +134,7 @@ def test_sigterm_mid_request_exits_promptly_and_the_table_stays_as_it_was(
     assert code == 0, stderr
     assert took < STOP_WITHIN
 
-    port_file.unlink()
+    assert not port_file.exists()  # removed on stop: it never names a dead port
     process, url = _start(root, port_file)
     try:
         assert list(_client(url).read_table("//tmp/t")) == [{"old": True}]

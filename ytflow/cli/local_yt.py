@@ -55,7 +55,8 @@ def local_yt(
         typer.Option(
             "--port-file",
             metavar="FILE",
-            help="Write the port number here (atomically) once it accepts connections.",
+            help="Write the port number here (atomically) once it accepts connections; "
+            "removed when it stops.",
         ),
     ] = None,
 ) -> None:
@@ -74,9 +75,11 @@ def local_yt(
     from ytflow.localyt import LocalYt  # noqa: PLC0415
 
     try:
-        with _sigterm_stops(), LocalYt(root, port=port) as local:
-            if port_file is not None:
-                _write_port_file(port_file, local.port)
+        with (
+            _sigterm_stops(),
+            LocalYt(root, port=port) as local,
+            _port_file(port_file, local.port),
+        ):
             _print_banner(local.proxy_url, local.root)
             while True:  # the server thread does the work; sleep wakes up for signals
                 time.sleep(3600)
@@ -101,6 +104,21 @@ def _print_banner(proxy_url: str, root: Path) -> None:
         f"ytflow prod mode: YT_PROXY={proxy_url} in configs/secrets.env",
         flush=True,
     )
+
+
+@contextlib.contextmanager
+def _port_file(path: Path | None, port: int) -> Generator[None]:
+    """Write the port file while serving; remove it on stop, so none points at a dead port."""
+    if path is None:
+        yield
+        return
+    _write_port_file(path, port)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            if path.read_text(encoding="utf-8").strip() == str(port):  # still ours
+                path.unlink()
 
 
 def _write_port_file(path: Path, port: int) -> None:
