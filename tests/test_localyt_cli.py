@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -62,6 +64,17 @@ def test_serves_the_client_stops_on_sigterm_and_restart_keeps_the_data(tmp_path:
     client.write_table(yt.TablePath("//tmp/t", append=True), [{"a": 3, "s": "z"}])
     client.write_file("//tmp/f.txt", b"file body")
     assert list(client.read_table("//tmp/t[#1:]")) == [{"a": 2, "s": "y"}, {"a": 3, "s": "z"}]
+    # The yt command line, pointed at it with YT_PROXY as the banner says.
+    yt_cli = subprocess.run(
+        [Path(sys.executable).parent / "yt", "read-table", "//tmp/t[#2:]", "--format", "json"],
+        env={**os.environ, "YT_PROXY": url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert yt_cli.returncode == 0, yt_cli.stderr
+    assert [json.loads(line) for line in yt_cli.stdout.splitlines()] == [{"a": 3, "s": "z"}]
 
     code, stdout, stderr, took = _stop(process, signal.SIGTERM)
     assert code == 0, stderr
