@@ -280,6 +280,65 @@ def _yql(key: str) -> Callable[[Path, int], tuple[list[str], list[str]]]:
     return prepare
 
 
+def _local_yt(work: Path, rows: int) -> tuple[list[str], list[str]]:
+    """Write then read the rows through the real ytsaurus-client against ``ytflow local-yt``.
+
+    The server is the CLI in its own process (started on a fresh root, stopped by SIGTERM),
+    as a user runs it; the baseline does the same write and read through the dev backend.
+    """
+    (work / f"{ROWS_MODULE}.py").write_text(ROWS_SOURCE)
+    ytflow_script = Path(sys.executable).parent / "ytflow"
+    server = (
+        [str(ytflow_script)]
+        if ytflow_script.is_file()
+        else [sys.executable, "-c", "from ytflow.cli.app import main; main()"]
+    )
+    ytflow = _script(
+        work / "l1_local_yt.py",
+        f"""
+        import signal, subprocess, sys, tempfile, time
+        from pathlib import Path
+
+        import yt.wrapper as yt
+        from {ROWS_MODULE} import generate_rows
+
+        with tempfile.TemporaryDirectory(dir={str(work)!r}) as tmp:
+            port_file = Path(tmp) / "port"
+            command = {server!r} + ["local-yt", "--port", "0", "--root", tmp + "/root",
+                                     "--port-file", str(port_file)]
+            server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+            try:
+                while not port_file.exists():
+                    assert server.poll() is None, "local-yt exited"
+                    time.sleep(0.01)
+                client = yt.YtClient(proxy=f"http://127.0.0.1:{{port_file.read_text().strip()}}")
+                client.write_table("//tmp/bench", generate_rows({rows}))
+                count = sum(1 for _ in client.read_table("//tmp/bench"))
+                assert count == {rows}, count
+            finally:
+                server.send_signal(signal.SIGTERM)
+                assert server.wait(timeout=30) == 0
+        """,
+    )
+    baseline = _script(
+        work / "l1_baseline.py",
+        f"""
+        import tempfile
+        from pathlib import Path
+
+        from ytflow.dev.client import DevClient
+        from {ROWS_MODULE} import generate_rows
+
+        with tempfile.TemporaryDirectory(dir={str(work)!r}) as tmp:
+            client = DevClient(Path(tmp) / ".dev")
+            client.write_table("//tmp/bench", generate_rows({rows}))
+            count = sum(1 for _ in client.read_table("//tmp/bench"))
+            assert count == {rows}, count
+        """,
+    )
+    return ytflow, baseline
+
+
 def _hello(work: Path, rows: int) -> tuple[list[str], list[str]]:
     del rows
     ytflow = _pipeline(
@@ -310,4 +369,5 @@ WORKLOADS: list[Workload] = [
     Workload("W7", "hello world pipeline, end to end", "<= 0.2 s wall", _hello),
     Workload("W8", "identity map over 5x rows (driver RSS)", "driver RSS <= 150 MB", _map_scale),
     Workload("I", "import ytflow", "well under 0.5 s", _import),
+    Workload("L1", "local-yt: write + read via yt.wrapper (vs dev backend)", "report", _local_yt),
 ]

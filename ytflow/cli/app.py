@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from ytflow import __version__
+from ytflow.cli.local_yt import local_yt
 from ytflow.cli.render import rows_caption, rows_table, tables_table
 from ytflow.cli.scaffold import run_command_line, scaffold
 from ytflow.core.backends import DEV_DIR
@@ -157,6 +158,9 @@ def show(
     if rows:
         console.print(rows_table(rows))
     console.print(rows_caption(logical, len(rows), total), soft_wrap=True)
+
+
+app.command("local-yt")(local_yt)
 
 
 def _store(directory: Path) -> DevTableStore:

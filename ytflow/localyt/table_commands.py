@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ytflow.localyt.cypress import Tree
-from ytflow.localyt.formats import decode_rows, encode_rows, parse_format
+from ytflow.localyt.formats import encode_rows, iter_rows, parse_format
 from ytflow.localyt.registry import Request, Streamed, command
 from ytflow.localyt.rich_paths import parse_rich
 from ytflow.localyt.table_io import check_sorted, row_key, select_rows, table_rows, write_chunk
@@ -26,17 +27,19 @@ def write_table(endpoint: Endpoint, request: Request) -> Any:
     if node.type != "table":
         raise YtLocalError(f"{rich.path.text} is a {node.type}, not a table")
     append = bool(rich.attributes.get("append", False))
-    rows = decode_rows(request.body, parse_format(request.get("input_format"), what="input_format"))
+    row_format = parse_format(request.get("input_format"), what="input_format")
+    rows: Iterable[Any] = iter_rows(request.body, row_format)  # streamed into the chunk
     sorted_by = _names(rich.attributes.get("sorted_by"))
     keys = [name.encode() for name in sorted_by]
     if sorted_by:
-        rows = list(check_sorted(rows, keys, f"the rows written to {rich.path.text}"))
+        checked = list(check_sorted(rows, keys, f"the rows written to {rich.path.text}"))
+        rows = checked
         existing = _names(node.attributes.get("sorted_by"))
         if append and node.chunks and existing == sorted_by:
             last = None
             for row in table_rows(state.chunks, node):
                 last = row
-            if last is not None and rows and row_key(rows[0], keys) < row_key(last, keys):
+            if last is not None and checked and row_key(checked[0], keys) < row_key(last, keys):
                 raise YtLocalError(
                     f"Sort order violation: the first appended row sorts before the last row of "
                     f"{rich.path.text} by ({', '.join(sorted_by)})",
@@ -52,7 +55,7 @@ def write_table(endpoint: Endpoint, request: Request) -> Any:
         target = tree.resolve(rich.path)
         if keep_sorted:
             target.attributes["sorted_by"] = sorted_by
-        elif not (append and not rows):
+        elif not (append and not chunk.rows):
             target.attributes.pop("sorted_by", None)
 
     state.mutate(
