@@ -76,15 +76,20 @@ def test_a_bad_query_fails_with_the_engine_message_and_writes_nothing(yt_client)
     assert "//tmp/missing" in meta["error"]["message"]
     with pytest.raises(yt.YtError, match="results can be read once it completes"):
         list(query.get_result(0).read_rows())
-    yt_client.create("map_node", "//tmp/other")
-    yt_client.write_table("//tmp/other/people", [{"id": 3, "name": b"\xff"}])
+
+
+def test_queries_local_yt_cannot_run_fail_with_a_reason(local_yt):
+    client = make_client(local_yt)
+    client.write_table("//tmp/people", ROWS)
+    client.create("map_node", "//tmp/other")
+    client.write_table("//tmp/other/people", [{"id": 3, "name": b"\xff"}])
     for text, words in [
         ("SELECT * FROM `//tmp/people` UNION ALL SELECT * FROM `//tmp/other/people`;", "share"),
         ("SELECT * FROM `//tmp/other/people`;", "not UTF-8"),
         ("CREATE TABLE `//tmp/x`;", "CREATE TABLE is not supported"),
     ]:
         with pytest.raises(YtQueryFailedError, match=words):
-            yt_client.run_query("yql", text)
+            client.run_query("yql", text)
 
 
 def test_list_queries_filters_and_limits(local_yt):

@@ -144,7 +144,8 @@ def test_sort_refusals_name_the_culprit_and_change_nothing(local_yt):
     assert client.get("//tmp/a/@sorted_by") == ["x"]
 
 
-def test_merge_concatenates_in_input_order(yt_client, local_yt):
+def test_merge_concatenates_in_input_order(local_yt):
+    yt_client = _client(local_yt)
     yt_client.write_table("<sorted_by=[x]>//tmp/a", [{"x": 1}, {"x": 5}])
     yt_client.write_table("//tmp/b", [{"x": 3, "s": "é"}])
     yt_client.create("table", "//tmp/out")
@@ -158,7 +159,8 @@ def test_merge_concatenates_in_input_order(yt_client, local_yt):
         assert not yt_client.get("//tmp/out/@sorted")
 
 
-def test_sorted_merge_interleaves_sorted_inputs(yt_client, local_yt):
+def test_sorted_merge_interleaves_sorted_inputs(local_yt):
+    yt_client = _client(local_yt)
     yt_client.write_table("<sorted_by=[k;v]>//tmp/a", [{"k": 1, "v": "a"}, {"k": 4, "v": "a"}])
     yt_client.write_table("<sorted_by=[k]>//tmp/b", [{"k": 1, "v": "b"}, {"k": 2, "v": "b"}])
     yt_client.create("table", "//tmp/out")
