@@ -11,6 +11,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+from ytflow.localyt.operations import OperationService
 from ytflow.localyt.registry import COMMANDS, Request
 from ytflow.localyt.state import State
 from ytflow.localyt.yt_errors import YtLocalError
@@ -20,6 +21,8 @@ COMMAND_MODULES = (
     "transaction_commands",
     "table_commands",
     "file_commands",
+    "operations",
+    "op_reports",
 )
 
 
@@ -31,6 +34,7 @@ class Endpoint:
         root.mkdir(parents=True, exist_ok=True)
         self.state = State(root)
         _register_commands()
+        self.operations = OperationService(self)
 
     def call(self, command: str, params: dict[str, Any], body: bytes = b"") -> Any:
         """Run a command in-process (the HTTP layer and tests both come through here)."""
@@ -41,6 +45,7 @@ class Endpoint:
 
     def close(self) -> None:
         """Stop background work (running operations, queries)."""
+        self.operations.close()
 
 
 def _register_commands() -> None:

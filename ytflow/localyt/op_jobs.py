@@ -1,0 +1,269 @@
+"""Operations that run user jobs: map, reduce, map_reduce and vanilla.
+
+Each kind plans its jobs (rows split into ``job_count`` contiguous parts; reduce keeps a key's
+rows in one job), writes each job's stdin ahead, runs the jobs through ``job_pool`` and returns
+the output writes: table k of the operation is the concatenation, in job order, of what the
+jobs wrote to file descriptor 3k+1.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ytflow.localyt.cypress import Chunk
+from ytflow.localyt.job_pool import JobPlan, run_jobs, sandbox_root
+from ytflow.localyt.op_io import (
+    job_formats,
+    names,
+    output_writes,
+    read_table,
+    sorted_by,
+    table_paths,
+    table_switch,
+    write_input,
+)
+from ytflow.localyt.op_kinds import OperationContext, OutputWrite, operation_kind
+from ytflow.localyt.rich_paths import RichPath
+from ytflow.localyt.table_io import chunk_rows, row_key
+from ytflow.localyt.yt_errors import YtLocalError, unsupported
+
+# Spec keys that change what an operation computes; local-yt refuses them by name.
+_REFUSED_SPEC_KEYS = (
+    "input_query",
+    "join_by",
+    "reduce_combiner",
+    "pivot_keys",
+    "stderr_table_path",
+    "core_table_path",
+    "mapper_output_table_count",
+)
+_REFUSED_JOB_KEYS = ("docker_image", "layer_paths", "output_streams", "use_yamr_descriptors")
+
+Tagged = tuple[int, Any]  # (input table index, row)
+
+
+@operation_kind("map")
+def run_map(ctx: OperationContext) -> list[OutputWrite]:
+    _refuse(ctx)
+    inputs = table_paths(ctx, "input_table_paths")
+    outputs = table_paths(ctx, "output_table_paths", required=False)
+    mapper = _user_job(ctx, "mapper")
+    rows = list(_tagged(ctx, inputs))
+    parts = _split(rows, _job_count(ctx, "job_count", len(rows)))
+    chunks = _run_phase(
+        ctx, "map", mapper, parts, output_count=len(outputs), switches=len(inputs) > 1
+    )
+    return output_writes(ctx, outputs, _by_table(chunks, len(outputs)))
+
+
+@operation_kind("reduce")
+def run_reduce(ctx: OperationContext) -> list[OutputWrite]:
+    _refuse(ctx)
+    inputs = table_paths(ctx, "input_table_paths")
+    outputs = table_paths(ctx, "output_table_paths", required=False)
+    reducer = _user_job(ctx, "reducer")
+    reduce_by, sort_by = _keys(ctx)
+    for rich in inputs:
+        actual = sorted_by(ctx, rich)
+        if actual[: len(sort_by)] != sort_by:
+            raise YtLocalError(
+                f"Input table {rich.key} is not sorted by ({', '.join(sort_by)})"
+                + (f": it is sorted by ({', '.join(actual)})" if actual else ""),
+                attributes={"table": rich.key, "sort_by": sort_by, "sorted_by": actual},
+            )
+    columns = [name.encode() for name in sort_by]
+    streams = [
+        ((row_key(row, columns), index, position, row) for position, row in enumerate(rows))
+        for index, rows in enumerate(read_table(ctx, rich) for rich in inputs)
+    ]
+    merged: list[Tagged] = [(item[1], item[3]) for item in heapq.merge(*streams)]
+    groups = _groups(merged, reduce_by)
+    parts = _split_groups(groups, _job_count(ctx, "job_count", len(groups)))
+    chunks = _run_phase(
+        ctx, "reduce", reducer, parts, output_count=len(outputs), switches=len(inputs) > 1
+    )
+    return output_writes(ctx, outputs, _by_table(chunks, len(outputs)))
+
+
+@operation_kind("map_reduce")
+def run_map_reduce(ctx: OperationContext) -> list[OutputWrite]:
+    _refuse(ctx)
+    inputs = table_paths(ctx, "input_table_paths")
+    outputs = table_paths(ctx, "output_table_paths", required=False)
+    reducer = _user_job(ctx, "reducer")
+    reduce_by, sort_by = _keys(ctx)
+    rows = list(_tagged(ctx, inputs))
+    if ctx.spec.get("mapper") is not None:
+        mapper = _user_job(ctx, "mapper")
+        parts = _split(rows, _job_count(ctx, "map_job_count", len(rows)))
+        mapped = _run_phase(ctx, "partition_map", mapper, parts, output_count=1, switches=False)
+        store = ctx.endpoint.state.chunks
+        rows = [(0, row) for job in mapped for row in chunk_rows(store, job[0])]
+        for job in mapped:
+            store.path(job[0]).unlink(missing_ok=True)  # intermediate data: not a table
+    columns = [name.encode() for name in sort_by]
+    rows.sort(key=lambda item: row_key(item[1], columns))
+    groups = _groups(rows, reduce_by)
+    count = ctx.spec.get("partition_count") or ctx.spec.get("reduce_job_count")
+    parts = _split_groups(groups, _bounded(count, len(groups)))
+    chunks = _run_phase(
+        ctx, "partition_reduce", reducer, parts, output_count=len(outputs), switches=False
+    )
+    return output_writes(ctx, outputs, _by_table(chunks, len(outputs)))
+
+
+@operation_kind("vanilla")
+def run_vanilla(ctx: OperationContext) -> list[OutputWrite]:
+    _refuse(ctx)
+    tasks: dict[str, Any] = dict(ctx.spec.get("tasks") or {})
+    if not tasks:
+        raise YtLocalError("Vanilla operation spec has no 'tasks'")
+    writes: list[OutputWrite] = []
+    plans: list[tuple[str, dict[str, Any], int, list[RichPath]]] = []
+    for name, raw in tasks.items():
+        task = _user_job(ctx, f"tasks/{name}", dict(raw))
+        outputs = _task_outputs(ctx, task)
+        plans.append((str(name), task, int(task.get("job_count") or 1), outputs))
+    for name, task, count, outputs in plans:
+        _, output_format = job_formats(task, f"tasks/{name}")
+        jobs = [
+            JobPlan(index, "vanilla", name, task, None, len(outputs), output_format)
+            for index in range(count)
+        ]
+        chunks = run_jobs(ctx, jobs)
+        writes.extend(output_writes(ctx, outputs, _by_table(chunks, len(outputs))))
+    return writes
+
+
+# -- planning ---------------------------------------------------------------------------------
+
+
+def _refuse(ctx: OperationContext) -> None:
+    for key in _REFUSED_SPEC_KEYS:
+        if ctx.spec.get(key) is not None:
+            raise _unsupported_key(key)
+
+
+def _unsupported_key(key: str) -> YtLocalError:
+    return unsupported(f"the operation spec key {key!r}", "see docs/local-yt.md for the spec")
+
+
+def _user_job(ctx: OperationContext, key: str, spec: dict[str, Any] | None = None) -> Any:
+    user_spec: dict[str, Any] = dict(spec if spec is not None else ctx.spec.get(key) or {})
+    if not user_spec.get("command"):
+        raise YtLocalError(f"Operation spec has no '{key}/command'", attributes={"key": key})
+    for name in _REFUSED_JOB_KEYS:
+        if user_spec.get(name):
+            raise _unsupported_key(f"{key}/{name}")
+    gpus = user_spec.get("gpu_limit")
+    if gpus:
+        raise _unsupported_key(f"{key}/gpu_limit")
+    return user_spec
+
+
+def _task_outputs(ctx: OperationContext, task: dict[str, Any]) -> list[RichPath]:
+    saved = ctx.spec
+    ctx.spec = {**saved, "output_table_paths": task.get("output_table_paths") or []}
+    try:
+        return table_paths(ctx, "output_table_paths", required=False)
+    finally:
+        ctx.spec = saved
+
+
+def _keys(ctx: OperationContext) -> tuple[list[str], list[str]]:
+    """``reduce_by`` and ``sort_by`` (which defaults to it and must start with it)."""
+    reduce_by = names(ctx.spec.get("reduce_by"))
+    if not reduce_by:
+        raise YtLocalError(f"{ctx.operation_type} operation spec has no 'reduce_by'")
+    sort_by = names(ctx.spec.get("sort_by")) or reduce_by
+    if sort_by[: len(reduce_by)] != reduce_by:
+        raise YtLocalError(
+            f"reduce_by ({', '.join(reduce_by)}) must be a prefix of sort_by ({', '.join(sort_by)})"
+        )
+    return reduce_by, sort_by
+
+
+def _tagged(ctx: OperationContext, inputs: list[RichPath]) -> Iterator[Tagged]:
+    for index, rich in enumerate(inputs):
+        for row in read_table(ctx, rich):
+            yield index, row
+
+
+def _job_count(ctx: OperationContext, key: str, rows: int) -> int:
+    return _bounded(ctx.spec.get(key), rows)
+
+
+def _bounded(requested: Any, units: int) -> int:
+    """YT runs at most one job per unit (row or key) and at least one job."""
+    count = int(requested) if requested else 1
+    return max(1, min(count, units))
+
+
+def _split(rows: list[Tagged], count: int) -> list[list[Tagged]]:
+    """Contiguous, ordered parts of nearly equal size."""
+    size, extra = divmod(len(rows), count)
+    parts: list[list[Tagged]] = []
+    start = 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        parts.append(rows[start:end])
+        start = end
+    return parts
+
+
+def _groups(rows: list[Tagged], reduce_by: list[str]) -> list[list[Tagged]]:
+    columns = [name.encode() for name in reduce_by]
+    return [list(group) for _, group in itertools.groupby(rows, lambda i: row_key(i[1], columns))]
+
+
+def _split_groups(groups: list[list[Tagged]], count: int) -> list[list[Tagged]]:
+    """Parts of whole key groups, balanced by row count."""
+    total = sum(len(group) for group in groups)
+    parts: list[list[Tagged]] = [[] for _ in range(count)]
+    done = 0
+    for group in groups:
+        index = min(count - 1, done * count // max(total, 1))
+        parts[index].extend(group)
+        done += len(group)
+    return [part for part in parts if part] or [[]]
+
+
+def _run_phase(
+    ctx: OperationContext,
+    job_type: str,
+    user_spec: dict[str, Any],
+    parts: list[list[Tagged]],
+    *,
+    output_count: int,
+    switches: bool,
+) -> list[list[Chunk]]:
+    """Write each part as a job's stdin and run the jobs (the task is named as the job type)."""
+    task_name = job_type
+    input_format, output_format = job_formats(user_spec, task_name)
+    flag = user_spec.get("enable_input_table_index")
+    switches = bool(flag) if flag is not None else switches
+    plans: list[JobPlan] = []
+    for index, part in enumerate(parts):
+        stdin = sandbox_root(ctx) / f"{task_name}_{index}.input"
+        write_input(stdin, _with_switches(part, switches), input_format)
+        plans.append(
+            JobPlan(index, job_type, task_name, user_spec, stdin, output_count, output_format)
+        )
+    return run_jobs(ctx, plans)
+
+
+def _with_switches(rows: Iterable[Tagged], switches: bool) -> Iterator[Any]:
+    current: int | None = None
+    for table, row in rows:
+        if switches and table != current:
+            yield table_switch(table)
+            current = table
+        yield row
+
+
+def _by_table(chunks: list[list[Chunk]], tables: int) -> list[list[Chunk]]:
+    """Job-major chunks to table-major, keeping job order within each table."""
+    return [[job[table] for job in chunks] for table in range(tables)]
