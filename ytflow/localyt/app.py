@@ -29,7 +29,10 @@ class LocalYt:
         self.endpoint = Endpoint(self.root)
         self.server = LocalYtServer(self.endpoint, self._port)
         self._thread = threading.Thread(
-            target=self.server.serve_forever, name="local-yt", daemon=True
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits for one poll: keep it short
+            name="local-yt",
+            daemon=True,
         )
         self._thread.start()
         return self

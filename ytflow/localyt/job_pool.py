@@ -88,12 +88,13 @@ class _Runner:
         ctx = self.ctx
         try:
             while not self.stopped():
-                info = JobInfo(id=new_id(), type=plan.job_type, task_name=plan.task_name)
+                launch = self._launch(plan, new_id())  # a missing file fails here, before
+                info = JobInfo(id=launch.sandbox.name, type=plan.job_type, task_name=plan.task_name)
                 with ctx.lock:
                     ctx.job_infos[info.id] = info
                     ctx.jobs.pending -= 1
                     ctx.jobs.running += 1
-                chunks, error, killed = self._attempt(plan, info)
+                chunks, error, killed = self._attempt(plan, info, launch)
                 self._finish(info, error, killed)
                 if error is None:
                     return chunks
@@ -101,24 +102,32 @@ class _Runner:
                     return None
                 self._count_failure(error)
             return None
+        except YtLocalError as error:  # the spec names a file that is missing, ...
+            self._fail(error)
+            return None
         except Exception as error:  # a bug must fail the operation, not hang it
             self._fail(YtLocalError(f"local-yt failed to run a job: {error!r}"))
             return None
 
-    def _attempt(
-        self, plan: JobPlan, info: JobInfo
-    ) -> tuple[list[Chunk], YtLocalError | None, bool]:
+    def _launch(self, plan: JobPlan, job_id: str) -> JobLaunch:
         ctx = self.ctx
-        sandbox = sandbox_root(ctx) / info.id
-        launch = JobLaunch(
+        return JobLaunch(
             command=str(plan.user_spec.get("command") or ""),
-            sandbox=sandbox,
-            environment=job_environment(ctx, plan.user_spec, job_id=info.id, job_index=plan.index),
+            sandbox=sandbox_root(ctx) / job_id,
+            environment=job_environment(ctx, plan.user_spec, job_id=job_id, job_index=plan.index),
             files=sandbox_files(ctx, plan.user_spec),
             stdin=plan.stdin,
             output_count=plan.output_count,
             memory_limit=memory_limit(plan.user_spec),
+            time_limit=_seconds(plan.user_spec.get("job_time_limit")),
+            directories=_tmpfs_paths(plan.user_spec),
         )
+
+    def _attempt(
+        self, plan: JobPlan, info: JobInfo, launch: JobLaunch
+    ) -> tuple[list[Chunk], YtLocalError | None, bool]:
+        ctx = self.ctx
+        sandbox = launch.sandbox
         outcome = run_job(launch, self.stopped, self.processes)
         info.stderr = outcome.stderr
         chunks: list[Chunk] = []
@@ -173,3 +182,18 @@ class _Runner:
             if self.failure is None:
                 self.failure = error
         self.stop.set()
+
+
+def _seconds(milliseconds: Any) -> float | None:
+    return None if milliseconds is None else int(milliseconds) / 1000
+
+
+def _tmpfs_paths(user_spec: dict[str, Any]) -> tuple[str, ...]:
+    """Folders YT would mount as tmpfs; here plain folders the job can write to."""
+    paths = [str(user_spec["tmpfs_path"])] if user_spec.get("tmpfs_path") else []
+    volumes: list[Any] = list(user_spec.get("tmpfs_volumes") or [])
+    paths.extend(str(volume["path"]) for volume in volumes)
+    for path in paths:
+        if path.startswith("/") or ".." in path.split("/"):
+            raise YtLocalError(f"tmpfs path {path!r} must be relative to the sandbox")
+    return tuple(paths)

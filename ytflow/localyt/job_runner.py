@@ -17,6 +17,7 @@ import signal
 import stat
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from ytflow.localyt.yt_errors import YtLocalError
 
 # Codes from yt/yt/server/lib/job_proxy/public.h and yt/yt/library/process/public.h.
 MEMORY_LIMIT_EXCEEDED = 1200
+JOB_TIME_LIMIT_EXCEEDED = 1202
 USER_JOB_FAILED = 1205
 PROCESS_NON_ZERO_EXIT = 10000
 PROCESS_SIGNAL = 10001
@@ -56,6 +58,8 @@ class JobLaunch:
     stdin: Path | None = None  # the job's input rows, already in its format
     output_count: int = 1
     memory_limit: int | None = None  # bytes of resident memory for the whole process tree
+    time_limit: float | None = None  # seconds (the spec's job_time_limit)
+    directories: tuple[str, ...] = ()  # made in the sandbox (tmpfs_path: a plain folder here)
 
 
 @dataclass
@@ -126,7 +130,7 @@ def run_job(launch: JobLaunch, cancelled: Callable[[], bool], processes: JobProc
             return JobExit(outputs, b"", _job_error(f"Failed to start the job process: {error}"))
         processes.add(process.pid)
         try:
-            exceeded = _watch(process, launch.memory_limit, cancelled)
+            exceeded = _watch(process, launch, cancelled)
         finally:
             _kill_group(process.pid)  # as on YT, the job's leftover processes go with it
             processes.discard(process.pid)
@@ -134,13 +138,7 @@ def run_job(launch: JobLaunch, cancelled: Callable[[], bool], processes: JobProc
     if cancelled():
         return JobExit(outputs, stderr, _job_error("Job aborted by the operation"), killed=True)
     if exceeded is not None:
-        used, limit = exceeded
-        error = YtLocalError(
-            "Memory limit exceeded",
-            code=MEMORY_LIMIT_EXCEEDED,
-            attributes={"rss": used, "limit": limit, "usage": used},
-        )
-        return JobExit(outputs, stderr, _job_error("User job failed", inner=error))
+        return JobExit(outputs, stderr, _job_error("User job failed", inner=exceeded))
     status = process.returncode
     if status == 0:
         return JobExit(outputs, stderr)
@@ -168,7 +166,8 @@ def _prepare_sandbox(launch: JobLaunch) -> None:
     """A fresh working directory with the job's files (copies: a job may change its own)."""
     shutil.rmtree(launch.sandbox, ignore_errors=True)
     launch.sandbox.mkdir(parents=True)
-    (launch.sandbox / "tmp").mkdir()
+    for name in ("tmp", *launch.directories):
+        (launch.sandbox / name).mkdir(parents=True, exist_ok=True)
     for item in launch.files:
         target = launch.sandbox / item.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -183,9 +182,11 @@ def _prepare_sandbox(launch: JobLaunch) -> None:
 
 
 def _watch(
-    process: subprocess.Popen[bytes], memory_limit: int | None, cancelled: Callable[[], bool]
-) -> tuple[int, int] | None:
-    """Wait for the job; return (used, limit) if it was killed at its memory limit."""
+    process: subprocess.Popen[bytes], launch: JobLaunch, cancelled: Callable[[], bool]
+) -> YtLocalError | None:
+    """Wait for the job; the error if it was killed at its memory or time limit."""
+    memory_limit = launch.memory_limit
+    deadline = None if launch.time_limit is None else time.monotonic() + launch.time_limit
     next_check = 0.0
     while True:
         try:
@@ -197,6 +198,14 @@ def _watch(
             _kill_group(process.pid)
             process.wait()
             return None
+        if deadline is not None and time.monotonic() > deadline:
+            _kill_group(process.pid)
+            process.wait()
+            return YtLocalError(
+                "Job time limit exceeded",
+                code=JOB_TIME_LIMIT_EXCEEDED,
+                attributes={"limit": int((launch.time_limit or 0) * 1000)},
+            )
         if memory_limit is None:
             continue
         next_check -= _POLL_SECONDS
@@ -210,7 +219,11 @@ def _watch(
         if used > memory_limit:
             _kill_group(process.pid)
             process.wait()
-            return used, memory_limit
+            return YtLocalError(
+                "Memory limit exceeded",
+                code=MEMORY_LIMIT_EXCEEDED,
+                attributes={"rss": used, "limit": memory_limit},
+            )
 
 
 def _kill_group(pid: int) -> None:

@@ -134,10 +134,10 @@ def write_input(path: Path, rows: Iterable[Any], row_format: RowFormat) -> None:
             handle.write(block)
 
 
-def table_switch(table_index: int) -> Any:
-    """The control row YT puts before rows of another input table: ``<table_index=N>#``."""
+def control_row(name: str, value: Any) -> Any:
+    """A control row as YT writes it into a job's input: ``<table_index=1>#``, ..."""
     marker = yson().YsonEntity()
-    marker.attributes["table_index"] = table_index
+    marker.attributes[name] = value
     return marker
 
 

@@ -16,13 +16,13 @@ from typing import Any
 from ytflow.localyt.cypress import Chunk
 from ytflow.localyt.job_pool import JobPlan, run_jobs, sandbox_root
 from ytflow.localyt.op_io import (
+    control_row,
     job_formats,
     names,
     output_writes,
     read_table,
     sorted_by,
     table_paths,
-    table_switch,
     write_input,
 )
 from ytflow.localyt.op_kinds import OperationContext, OutputWrite, operation_kind
@@ -42,7 +42,7 @@ _REFUSED_SPEC_KEYS = (
 )
 _REFUSED_JOB_KEYS = ("docker_image", "layer_paths", "output_streams", "use_yamr_descriptors")
 
-Tagged = tuple[int, Any]  # (input table index, row)
+Tagged = tuple[int, int, Any]  # (input table index, row index in that table, row)
 
 
 @operation_kind("map")
@@ -54,7 +54,7 @@ def run_map(ctx: OperationContext) -> list[OutputWrite]:
     rows = list(_tagged(ctx, inputs))
     parts = _split(rows, _job_count(ctx, "job_count", len(rows)))
     chunks = _run_phase(
-        ctx, "map", mapper, parts, output_count=len(outputs), switches=len(inputs) > 1
+        ctx, "map", mapper, parts, output_count=len(outputs), io="job_io", tables=len(inputs)
     )
     return output_writes(ctx, outputs, _by_table(chunks, len(outputs)))
 
@@ -79,11 +79,18 @@ def run_reduce(ctx: OperationContext) -> list[OutputWrite]:
         ((row_key(row, columns), index, position, row) for position, row in enumerate(rows))
         for index, rows in enumerate(read_table(ctx, rich) for rich in inputs)
     ]
-    merged: list[Tagged] = [(item[1], item[3]) for item in heapq.merge(*streams)]
+    merged: list[Tagged] = [item[1:] for item in heapq.merge(*streams)]
     groups = _groups(merged, reduce_by)
     parts = _split_groups(groups, _job_count(ctx, "job_count", len(groups)))
     chunks = _run_phase(
-        ctx, "reduce", reducer, parts, output_count=len(outputs), switches=len(inputs) > 1
+        ctx,
+        "reduce",
+        reducer,
+        parts,
+        output_count=len(outputs),
+        io="job_io",
+        tables=len(inputs),
+        key=reduce_by,
     )
     return output_writes(ctx, outputs, _by_table(chunks, len(outputs)))
 
@@ -99,18 +106,30 @@ def run_map_reduce(ctx: OperationContext) -> list[OutputWrite]:
     if ctx.spec.get("mapper") is not None:
         mapper = _user_job(ctx, "mapper")
         parts = _split(rows, _job_count(ctx, "map_job_count", len(rows)))
-        mapped = _run_phase(ctx, "partition_map", mapper, parts, output_count=1, switches=False)
+        mapped = _run_phase(
+            ctx, "partition_map", mapper, parts, output_count=1, io="map_job_io", tables=len(inputs)
+        )
         store = ctx.endpoint.state.chunks
-        rows = [(0, row) for job in mapped for row in chunk_rows(store, job[0])]
+        rows = [
+            (0, index, row)
+            for index, row in enumerate(row for job in mapped for row in chunk_rows(store, job[0]))
+        ]
         for job in mapped:
             store.path(job[0]).unlink(missing_ok=True)  # intermediate data: not a table
     columns = [name.encode() for name in sort_by]
-    rows.sort(key=lambda item: row_key(item[1], columns))
+    rows.sort(key=lambda item: row_key(item[2], columns))
     groups = _groups(rows, reduce_by)
     count = ctx.spec.get("partition_count") or ctx.spec.get("reduce_job_count")
     parts = _split_groups(groups, _bounded(count, len(groups)))
     chunks = _run_phase(
-        ctx, "partition_reduce", reducer, parts, output_count=len(outputs), switches=False
+        ctx,
+        "partition_reduce",
+        reducer,
+        parts,
+        output_count=len(outputs),
+        io="reduce_job_io",
+        tables=1,
+        key=reduce_by,
     )
     return output_writes(ctx, outputs, _by_table(chunks, len(outputs)))
 
@@ -188,8 +207,8 @@ def _keys(ctx: OperationContext) -> tuple[list[str], list[str]]:
 
 def _tagged(ctx: OperationContext, inputs: list[RichPath]) -> Iterator[Tagged]:
     for index, rich in enumerate(inputs):
-        for row in read_table(ctx, rich):
-            yield index, row
+        for position, row in enumerate(read_table(ctx, rich)):
+            yield index, position, row
 
 
 def _job_count(ctx: OperationContext, key: str, rows: int) -> int:
@@ -216,7 +235,7 @@ def _split(rows: list[Tagged], count: int) -> list[list[Tagged]]:
 
 def _groups(rows: list[Tagged], reduce_by: list[str]) -> list[list[Tagged]]:
     columns = [name.encode() for name in reduce_by]
-    return [list(group) for _, group in itertools.groupby(rows, lambda i: row_key(i[1], columns))]
+    return [list(group) for _, group in itertools.groupby(rows, lambda i: row_key(i[2], columns))]
 
 
 def _split_groups(groups: list[list[Tagged]], count: int) -> list[list[Tagged]]:
@@ -238,29 +257,56 @@ def _run_phase(
     parts: list[list[Tagged]],
     *,
     output_count: int,
-    switches: bool,
+    io: str,
+    tables: int,
+    key: list[str] | None = None,
 ) -> list[list[Chunk]]:
-    """Write each part as a job's stdin and run the jobs (the task is named as the job type)."""
+    """Write each part as a job's stdin and run the jobs (the task is named as the job type).
+
+    ``io`` names the spec's job I/O section, whose ``control_attributes`` ask for row index,
+    range index and key switch markers (the client's Python reducers group rows by key
+    switches); table switches follow ``enable_input_table_index`` and default to on for jobs
+    reading several tables.
+    """
     task_name = job_type
     input_format, output_format = job_formats(user_spec, task_name)
-    flag = user_spec.get("enable_input_table_index")
-    switches = bool(flag) if flag is not None else switches
+    control: dict[str, Any] = dict(dict(ctx.spec.get(io) or {}).get("control_attributes") or {})
+    flag = user_spec.get("enable_input_table_index", control.get("enable_table_index"))
+    control["enable_table_index"] = bool(flag) if flag is not None else tables > 1
+    if not control.get("enable_key_switch") or key is None:
+        key = None
     plans: list[JobPlan] = []
     for index, part in enumerate(parts):
         stdin = sandbox_root(ctx) / f"{task_name}_{index}.input"
-        write_input(stdin, _with_switches(part, switches), input_format)
+        write_input(stdin, _with_control(part, control, key), input_format)
         plans.append(
             JobPlan(index, job_type, task_name, user_spec, stdin, output_count, output_format)
         )
     return run_jobs(ctx, plans)
 
 
-def _with_switches(rows: Iterable[Tagged], switches: bool) -> Iterator[Any]:
-    current: int | None = None
-    for table, row in rows:
-        if switches and table != current:
-            yield table_switch(table)
-            current = table
+def _with_control(
+    rows: Iterable[Tagged], control: dict[str, Any], key: list[str] | None
+) -> Iterator[Any]:
+    """A job's rows with YT's control rows (``<table_index=N>#``, ``<key_switch=%true>#``...)."""
+    columns = [name.encode() for name in key or []]
+    table: int | None = None
+    position: int | None = None
+    previous_key: Any = None
+    for table_index, row_index, row in rows:
+        if key is not None:
+            current_key = row_key(row, columns)
+            if previous_key is not None and current_key != previous_key:
+                yield control_row("key_switch", True)
+            previous_key = current_key
+        switched = table_index != table
+        if switched and control.get("enable_table_index"):
+            yield control_row("table_index", table_index)
+        if switched and control.get("enable_range_index"):
+            yield control_row("range_index", 0)
+        if control.get("enable_row_index") and (switched or row_index != (position or 0) + 1):
+            yield control_row("row_index", row_index)
+        table, position = table_index, row_index
         yield row
 
 
