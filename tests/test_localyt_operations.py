@@ -6,6 +6,7 @@ the same command runs in both client configurations.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -19,26 +20,26 @@ JSON = yt.JsonFormat()
 # A mapper that sends even "a" to table 0 (fd 1) and odd "a" to table 1 (fd 4).
 SPLIT_BY_PARITY = (
     "python3 -c 'import sys, os, json\n"
-    "odd = os.fdopen(4, \"w\")\n"
+    'odd = os.fdopen(4, "w")\n'
     "for line in sys.stdin:\n"
     "    row = json.loads(line)\n"
-    "    (odd if row[\"a\"] % 2 else sys.stdout).write(line)\n"
+    '    (odd if row["a"] % 2 else sys.stdout).write(line)\n'
     "odd.close()'"
 )
 COUNT_ROWS = (
     "python3 -c 'import sys, os, json\n"
     "n = sum(1 for _ in sys.stdin)\n"
-    "print(json.dumps({\"job\": int(os.environ[\"YT_JOB_INDEX\"]), \"rows\": n}))'"
+    'print(json.dumps({"job": int(os.environ["YT_JOB_INDEX"]), "rows": n}))\''
 )
 # A reducer: one output row per key with its number of rows (table switches are skipped).
 COUNT_PER_KEY = (
     "python3 -c 'import sys, os, json, itertools\n"
     "rows = [json.loads(line) for line in sys.stdin]\n"
-    "rows = [row for row in rows if \"$value\" not in row]\n"
-    "for key, group in itertools.groupby(rows, lambda row: row[\"key\"]):\n"
+    'rows = [row for row in rows if "$value" not in row]\n'
+    'for key, group in itertools.groupby(rows, lambda row: row["key"]):\n'
     "    group = list(group)\n"
-    "    print(json.dumps({\"key\": key, \"n\": sum(r.get(\"n\", 1) for r in group),\n"
-    "        \"job\": int(os.environ[\"YT_JOB_INDEX\"])}))'"
+    '    print(json.dumps({"key": key, "n": sum(r.get("n", 1) for r in group),\n'
+    '        "job": int(os.environ["YT_JOB_INDEX"])}))\''
 )
 
 
@@ -71,8 +72,7 @@ def test_map_with_cat_copies_the_rows(both):
     assert _rows(client, "//tmp/out") == rows + rows
 
 
-def test_map_writes_table_one_through_fd_4(both):
-    client = both
+def test_map_writes_table_one_through_fd_4(client):
     client.write_table("//tmp/in", [{"a": index} for index in range(6)])
     client.run_map(SPLIT_BY_PARITY, "//tmp/in", ["//tmp/even", "//tmp/odd"], format=JSON)
     assert _rows(client, "//tmp/even") == [{"a": 0}, {"a": 2}, {"a": 4}]
@@ -183,9 +183,7 @@ def test_reduce_groups_keys_in_one_job_across_sorted_tables(client):
         yt.TablePath("//tmp/left", sorted_by=["key"]),
         [{"key": "a"}, {"key": "b"}, {"key": "b"}, {"key": "c"}],
     )
-    client.write_table(
-        yt.TablePath("//tmp/right", sorted_by=["key"]), [{"key": "b"}, {"key": "d"}]
-    )
+    client.write_table(yt.TablePath("//tmp/right", sorted_by=["key"]), [{"key": "b"}, {"key": "d"}])
     client.run_reduce(
         COUNT_PER_KEY,
         ["//tmp/left", "//tmp/right"],
@@ -212,8 +210,8 @@ def test_map_reduce_counts_words(client):
     split_words = (
         "python3 -c 'import sys, json\n"
         "for line in sys.stdin:\n"
-        "    for word in json.loads(line)[\"line\"].split():\n"
-        "        print(json.dumps({\"key\": word, \"n\": 1}))'"
+        '    for word in json.loads(line)["line"].split():\n'
+        '        print(json.dumps({"key": word, "n": 1}))\''
     )
     client.run_map_reduce(
         split_words, COUNT_PER_KEY, "//tmp/text", "//tmp/counts", reduce_by=["key"], format=JSON
@@ -225,7 +223,7 @@ def test_map_reduce_counts_words(client):
 def test_vanilla_task_jobs_write_an_output_table(client):
     client.create("table", "//tmp/vanilla_out")
     task = {
-        "command": "echo job $YT_JOB_INDEX >&2; echo \"{\\\"job\\\": $YT_JOB_INDEX}\"",
+        "command": 'echo job $YT_JOB_INDEX >&2; echo "{\\"job\\": $YT_JOB_INDEX}"',
         "job_count": 2,
         "output_table_paths": ["//tmp/vanilla_out"],
         "format": "json",
@@ -290,6 +288,32 @@ def test_unsupported_spec_keys_and_types_are_named(client):
     with pytest.raises(yt.YtResponseError) as unknown:
         client.run_operation(yt.RemoteCopySpecBuilder().input_table_paths("//tmp/in"))
     assert "remote_copy" in str(unknown.value)
+
+
+def test_stopping_the_endpoint_kills_running_jobs(tmp_path):
+    pid_file = tmp_path / "job.pid"
+    with LocalYt(tmp_path / "root") as local:
+        client = make_client(local)
+        client.config["detached"] = True  # no envelope transaction left to ping after stop
+        client.write_table("//tmp/in", [{"a": 1}])
+        command = f"echo $$ > {pid_file}; exec sleep 60"
+        client.run_map(command, "//tmp/in", "//tmp/out", format=JSON, sync=False)
+        deadline = time.monotonic() + 10
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            assert time.monotonic() < deadline, "the job never started"
+            time.sleep(0.05)
+        started = time.monotonic()
+    assert time.monotonic() - started < 5
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+
+
+def test_an_empty_input_runs_no_jobs_and_empties_the_output(client):
+    client.create("table", "//tmp/empty")
+    client.write_table("//tmp/out", [{"old": True}])
+    operation = client.run_map("cat", "//tmp/empty", "//tmp/out", format=JSON)
+    assert _rows(client, "//tmp/out") == []
+    assert client.get_operation(operation.id)["progress"]["jobs"]["total"] == 0
 
 
 def _wait_for_running_job(client: Any, operation_id: str) -> None:

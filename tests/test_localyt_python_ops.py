@@ -46,15 +46,22 @@ def shared_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalYt]:
         yield local
 
 
-@pytest.fixture(params=CLIENT_FLAVORS)
-def client(request: pytest.FixtureRequest, shared_local: LocalYt) -> Any:
-    client = make_client(shared_local, request.param)
+def _client(local: LocalYt, flavor: str = "yson") -> Any:
+    client = make_client(local, flavor)
     client.config["operation_tracker"]["poll_period"] = 100
     client.config["pickling"]["ignore_system_modules"] = True
     return client
 
 
-def test_run_map_with_a_python_function(client):
+@pytest.fixture
+def client(shared_local: LocalYt) -> Any:
+    """The default configuration (each Python job costs about a second: one flavor)."""
+    return _client(shared_local)
+
+
+@pytest.mark.parametrize("flavor", CLIENT_FLAVORS)
+def test_run_map_with_a_python_function(shared_local: LocalYt, flavor: str):
+    client = _client(shared_local, flavor)
     client.write_table("//tmp/numbers", [{"a": index, "s": "ü"} for index in range(4)])
     client.run_map(add_double, "//tmp/numbers", "//tmp/doubled")
     assert list(client.read_table("//tmp/doubled")) == [
@@ -81,10 +88,7 @@ def test_python_job_traceback_is_in_the_client_error(client):
     assert "Process exited with code 1" in str(failed.value)
 
 
-def test_python_reduce_over_a_sorted_table(shared_local: LocalYt):
-    client = make_client(shared_local)
-    client.config["operation_tracker"]["poll_period"] = 100
-    client.config["pickling"]["ignore_system_modules"] = True
+def test_python_reduce_over_a_sorted_table(client):
     rows = [{"word": word, "n": 1} for word in sorted("abacab")]
     client.write_table(yt.TablePath("//tmp/sorted_words", sorted_by=["word"]), rows)
     client.run_reduce(sum_counts, "//tmp/sorted_words", "//tmp/reduced", reduce_by=["word"])

@@ -29,9 +29,11 @@ _JSON_BATCH_LINES = 4096
 
 def table_paths(ctx: OperationContext, key: str, *, required: bool = True) -> list[RichPath]:
     """The spec's table paths under ``key``, each an existing table of the start view."""
-    raw: Any = ctx.spec.get(key)
-    if raw is None and not required:
-        return []
+    return paths_in(ctx, ctx.spec.get(key), key, required=required)
+
+
+def paths_in(ctx: OperationContext, raw: Any, key: str, *, required: bool) -> list[RichPath]:
+    """Table paths from a spec value (one path or a list), each an existing table."""
     values: list[Any] = [raw] if isinstance(raw, (str, bytes)) else list(raw or [])
     if not values and required:
         raise YtLocalError(f"Operation spec has no {key!r}", attributes={"spec_key": key})

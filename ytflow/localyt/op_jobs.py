@@ -20,6 +20,7 @@ from ytflow.localyt.op_io import (
     job_formats,
     names,
     output_writes,
+    paths_in,
     read_table,
     sorted_by,
     table_paths,
@@ -144,7 +145,9 @@ def run_vanilla(ctx: OperationContext) -> list[OutputWrite]:
     plans: list[tuple[str, dict[str, Any], int, list[RichPath]]] = []
     for name, raw in tasks.items():
         task = _user_job(ctx, f"tasks/{name}", dict(raw))
-        outputs = _task_outputs(ctx, task)
+        outputs = paths_in(
+            ctx, task.get("output_table_paths"), f"tasks/{name}/output_table_paths", required=False
+        )
         plans.append((str(name), task, int(task.get("job_count") or 1), outputs))
     for name, task, count, outputs in plans:
         _, output_format = job_formats(task, f"tasks/{name}")
@@ -183,15 +186,6 @@ def _user_job(ctx: OperationContext, key: str, spec: dict[str, Any] | None = Non
     return user_spec
 
 
-def _task_outputs(ctx: OperationContext, task: dict[str, Any]) -> list[RichPath]:
-    saved = ctx.spec
-    ctx.spec = {**saved, "output_table_paths": task.get("output_table_paths") or []}
-    try:
-        return table_paths(ctx, "output_table_paths", required=False)
-    finally:
-        ctx.spec = saved
-
-
 def _keys(ctx: OperationContext) -> tuple[list[str], list[str]]:
     """``reduce_by`` and ``sort_by`` (which defaults to it and must start with it)."""
     reduce_by = names(ctx.spec.get("reduce_by"))
@@ -216,13 +210,15 @@ def _job_count(ctx: OperationContext, key: str, rows: int) -> int:
 
 
 def _bounded(requested: Any, units: int) -> int:
-    """YT runs at most one job per unit (row or key) and at least one job."""
+    """YT runs at most one job per unit (row or key): none for an empty input."""
     count = int(requested) if requested else 1
-    return max(1, min(count, units))
+    return max(1, min(count, units)) if units else 0
 
 
 def _split(rows: list[Tagged], count: int) -> list[list[Tagged]]:
     """Contiguous, ordered parts of nearly equal size."""
+    if not count:
+        return []
     size, extra = divmod(len(rows), count)
     parts: list[list[Tagged]] = []
     start = 0
@@ -247,7 +243,7 @@ def _split_groups(groups: list[list[Tagged]], count: int) -> list[list[Tagged]]:
         index = min(count - 1, done * count // max(total, 1))
         parts[index].extend(group)
         done += len(group)
-    return [part for part in parts if part] or [[]]
+    return [part for part in parts if part]
 
 
 def _run_phase(

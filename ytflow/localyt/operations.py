@@ -56,6 +56,8 @@ class OperationService:
         self.operations: dict[str, Operation] = {}
         self.processes = JobProcesses()
         self._closed = False
+        # Sandboxes of jobs a stopped endpoint left behind belong to no operation now.
+        shutil.rmtree(endpoint.root / "sandboxes", ignore_errors=True)
         for name in KIND_MODULES:
             try:
                 importlib.import_module(f"ytflow.localyt.{name}")
