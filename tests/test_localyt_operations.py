@@ -130,23 +130,29 @@ def test_files_environment_and_secure_vault_reach_the_job(client):
     ]
 
 
-def test_failing_job_stderr_is_in_the_client_error_and_outputs_stay(both):
+def test_failing_job_stderr_is_in_the_client_error_and_outputs_stay(both, local_yt):
     client = both
-    client.write_table("//tmp/in", [{"a": 1}])
+    client.write_table("//tmp/in", [{"a": 1, "big": "x" * 1000}] * 50)
     client.write_table("//tmp/out", [{"old": True}])
+    chunks = sorted(path.name for path in (local_yt.root / "chunks").iterdir())
     with pytest.raises(yt.YtOperationFailedError) as failed:
         client.run_map(
-            "echo 'boom: row 7 is bad' >&2; exit 3",
+            # job 0 succeeds (its output chunk must not outlive the operation), job 1 fails
+            "cat; if [ $YT_JOB_INDEX = 1 ]; then echo 'boom: row 7 is bad' >&2; exit 3; fi",
             "//tmp/in",
             "//tmp/out",
             format=JSON,
-            spec={"max_failed_job_count": 1},
+            spec={"max_failed_job_count": 1, "job_count": 2},
         )
     text = str(failed.value)
     assert "boom: row 7 is bad" in text
     assert "Process exited with code 3" in text
     assert "Failed jobs limit exceeded" in text
     assert _rows(client, "//tmp/out") == [{"old": True}]
+    assert sorted(path.name for path in (local_yt.root / "chunks").iterdir()) == chunks
+    error = client.get_operation(failed.value.attributes["id"])["result"]["error"]
+    assert error["attributes"]["max_failed_job_count"] == 1
+    assert error["inner_errors"][0]["attributes"]["stderr"] == "boom: row 7 is bad\n"
 
 
 def test_max_failed_job_count_retries_a_failed_job(client, tmp_path):

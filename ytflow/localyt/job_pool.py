@@ -31,6 +31,7 @@ from ytflow.localyt.op_kinds import JobInfo, OperationContext
 from ytflow.localyt.yt_errors import YtLocalError
 
 MAX_PARALLEL_JOBS = max(2, os.cpu_count() or 2)
+STDERR_IN_ERROR_BYTES = 16 << 10  # the stderr tail put on a failed job's error
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class _Runner:
                     return chunks
                 if killed:
                     return None
-                self._count_failure(error)
+                self._count_failure(_with_stderr(error, info.stderr))
             return None
         except YtLocalError as error:  # the spec names a file that is missing, ...
             self._fail(error)
@@ -197,3 +198,16 @@ def _tmpfs_paths(user_spec: dict[str, Any]) -> tuple[str, ...]:
         if path.startswith("/") or ".." in path.split("/"):
             raise YtLocalError(f"tmpfs path {path!r} must be relative to the sandbox")
     return tuple(paths)
+
+
+def _with_stderr(error: YtLocalError, stderr: bytes) -> YtLocalError:
+    """The job's error with the tail of its stderr, as the operation's result shows it."""
+    if not stderr:
+        return error
+    tail = stderr[-STDERR_IN_ERROR_BYTES:].decode("utf-8", errors="replace")
+    return YtLocalError(
+        error.message,
+        code=error.code,
+        attributes={**error.attributes, "stderr": tail},
+        inner=error.inner,
+    )

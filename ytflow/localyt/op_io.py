@@ -111,7 +111,11 @@ def _chunk_rows(ctx: OperationContext, chunk: Chunk) -> Iterator[Any]:
 
 
 def rows_to_chunk(ctx: OperationContext, rows: Iterable[Any]) -> Chunk:
-    return write_chunk(ctx.endpoint.state.chunks, rows)
+    """A chunk of the operation's; the framework removes it unless an output keeps it."""
+    chunk = write_chunk(ctx.endpoint.state.chunks, rows)
+    with ctx.lock:
+        ctx.created_chunks.append(chunk)
+    return chunk
 
 
 # -- a user job's formats, files and environment --------------------------------------------
@@ -225,8 +229,6 @@ def job_environment(
     for key, value in vault.items():
         text = value if isinstance(value, str) else yson().dumps(value, yson_format="text")
         environment[f"YT_SECURE_VAULT_{key}"] = text if isinstance(text, str) else text.decode()
-    if vault:
-        environment["YT_SECURE_VAULT"] = yson().dumps(vault, yson_format="text").decode()
     environment.update(
         YT_OPERATION_ID=ctx.operation_id,
         YT_JOB_ID=job_id,

@@ -165,7 +165,7 @@ def run_vanilla(ctx: OperationContext) -> list[OutputWrite]:
 
 def _refuse(ctx: OperationContext) -> None:
     for key in _REFUSED_SPEC_KEYS:
-        if ctx.spec.get(key) is not None:
+        if ctx.spec.get(key):  # absent, empty or zero: the default, which local-yt runs
             raise _unsupported_key(key)
 
 

@@ -74,6 +74,7 @@ class OperationContext:
     job_infos: dict[str, JobInfo] = field(default_factory=dict[str, JobInfo])
     lock: threading.Lock = field(default_factory=threading.Lock)
     cancel_event: threading.Event = field(default_factory=threading.Event)
+    created_chunks: list[Chunk] = field(default_factory=list[Chunk])  # removed unless written
 
     def view(self) -> Tree:
         """The tree inputs are read from: the view at start, else the transaction's now."""

@@ -131,11 +131,13 @@ class OperationService:
     def _run(self, operation: Operation) -> None:
         context = operation.context
         state, error = "completed", None
+        kept: set[str] = set()
         try:
             writes = KINDS[context.operation_type](context)
             if context.cancelled():
                 raise OperationAborted
             _apply(context, writes)
+            kept = {chunk.id for write in writes for chunk in write.chunks}
         except OperationAborted:
             state = "aborted"
         except YtLocalError as failure:
@@ -143,9 +145,13 @@ class OperationService:
         except Exception as failure:  # a local-yt bug fails the operation, visibly
             state = "failed"
             error = YtLocalError(f"local-yt failed while running the operation: {failure!r}")
-        if context.cancelled():
+        if context.cancelled() and state == "failed":  # its jobs were killed by the abort
             state = "aborted"
         shutil.rmtree(sandbox_root(context), ignore_errors=True)
+        store = self.endpoint.state.chunks
+        for chunk in context.created_chunks:
+            if chunk.id not in kept:
+                store.path(chunk).unlink(missing_ok=True)
         with self.lock:
             operation.state = state
             if state != "aborted" or operation.error is None:
