@@ -79,6 +79,20 @@ def test_map_writes_table_one_through_fd_4(client):
     assert _rows(client, "//tmp/odd") == [{"a": 1}, {"a": 3}, {"a": 5}]
 
 
+def test_redirect_stdout_to_stderr_moves_table_zero_to_fd_4(client):
+    client.write_table("//tmp/in", [{"a": 1}])
+    operation = client.run_map(
+        "echo chatter; echo $YT_FIRST_OUTPUT_TABLE_FD >&2; cat >&4",
+        "//tmp/in",
+        "//tmp/out",
+        format=JSON,
+        spec={"mapper": {"redirect_stdout_to_stderr": True}},
+    )
+    assert _rows(client, "//tmp/out") == [{"a": 1}]
+    (job,) = client.list_jobs(operation.id)["jobs"]
+    assert client.get_job_stderr(operation.id, job["id"]).read() == b"chatter\n4\n"
+
+
 def test_job_count_splits_rows_in_order(client):
     client.write_table("//tmp/in", [{"a": index} for index in range(10)])
     operation = client.run_map(

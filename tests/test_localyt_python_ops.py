@@ -22,6 +22,7 @@ from ytflow.localyt import LocalYt
 
 
 def add_double(row: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    sys.stderr.write(f"doubling {row['a']}\n")
     yield {**row, "double": row["a"] * 2}
 
 
@@ -63,10 +64,14 @@ def client(shared_local: LocalYt) -> Any:
 def test_run_map_with_a_python_function(shared_local: LocalYt, flavor: str):
     client = _client(shared_local, flavor)
     client.write_table("//tmp/numbers", [{"a": index, "s": "ü"} for index in range(4)])
-    client.run_map(add_double, "//tmp/numbers", "//tmp/doubled")
+    operation = client.run_map(add_double, "//tmp/numbers", "//tmp/doubled")
     assert list(client.read_table("//tmp/doubled")) == [
         {"a": index, "s": "ü", "double": index * 2} for index in range(4)
     ]
+    (job,) = client.list_jobs(operation.id)["jobs"]
+    stderr = client.get_job_stderr(operation.id, job["id"]).read()
+    assert b"doubling 3\n" in stderr
+    assert b"Failed to write user statistics" not in stderr  # fd 5 is open, as on YT
 
 
 def test_python_map_reduce_counts_words(client):

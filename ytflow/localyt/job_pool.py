@@ -20,6 +20,7 @@ from ytflow.localyt.cypress import Chunk, new_id, now_iso
 from ytflow.localyt.formats import RowFormat
 from ytflow.localyt.job_runner import JobLaunch, JobProcesses, run_job
 from ytflow.localyt.op_io import (
+    first_output_fd,
     job_environment,
     max_failed_job_count,
     memory_limit,
@@ -122,6 +123,7 @@ class _Runner:
             memory_limit=memory_limit(plan.user_spec),
             time_limit=_seconds(plan.user_spec.get("job_time_limit")),
             directories=_tmpfs_paths(plan.user_spec),
+            first_output_fd=first_output_fd(plan.user_spec),
         )
 
     def _attempt(

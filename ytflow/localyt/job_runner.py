@@ -4,7 +4,9 @@ The job runs ``bash -c <command>`` in a fresh sandbox holding the spec's files, 
 session so the whole process tree can be killed at once (abort, memory limit, endpoint
 shutdown). Its stdin, its stderr and each output table are plain files, not pipes: data of
 any size streams through the file system, and no reader thread can deadlock with the job.
-Output table k is file descriptor 3k+1 (table 0 is stdout), as on a YT node.
+Output table k is file descriptor 3k+1 (table 0 is stdout), as on a YT node; with the spec's
+``redirect_stdout_to_stderr`` stdout joins stderr and table k is 3k+4, as YT does (it says so
+in ``YT_FIRST_OUTPUT_TABLE_FD``, which the client's Python jobs read).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ytflow.dev.job_memory import tree_rss
 from ytflow.localyt.yt_errors import YtLocalError
@@ -60,6 +63,7 @@ class JobLaunch:
     memory_limit: int | None = None  # bytes of resident memory for the whole process tree
     time_limit: float | None = None  # seconds (the spec's job_time_limit)
     directories: tuple[str, ...] = ()  # made in the sandbox (tmpfs_path: a plain folder here)
+    first_output_fd: int = 1  # 4 when stdout goes to stderr (redirect_stdout_to_stderr)
 
 
 @dataclass
@@ -109,19 +113,31 @@ def run_job(launch: JobLaunch, cancelled: Callable[[], bool], processes: JobProc
             if launch.stdin is not None
             else subprocess.DEVNULL
         )
+        # Table 0 is stdout unless stdout goes to stderr (redirect_stdout_to_stderr: tables
+        # start at fd 4); the other tables are parked high and moved into place by bash.
+        on_stdout = handles[0] if handles and launch.first_output_fd == 1 else None
         parked = [
-            fcntl.fcntl(handle.fileno(), fcntl.F_DUPFD_CLOEXEC, _HIGH_FD) for handle in handles[1:]
+            fcntl.fcntl(handle.fileno(), fcntl.F_DUPFD_CLOEXEC, _HIGH_FD)
+            for handle in handles[1 if on_stdout else 0 :]
         ]
         stack.callback(_close_fds, parked)
-        redirects = " ".join(f"{3 * table + 1}>&{fd} {fd}>&-" for table, fd in enumerate(parked, 1))
-        script = f"exec {redirects}\n{launch.command}" if redirects else launch.command
+        first = 1 if on_stdout else 0
+        redirects = " ".join(
+            f"{3 * table + launch.first_output_fd}>&{fd} {fd}>&-"
+            for table, fd in enumerate(parked, first)
+        )
+        # fd 5 takes user job statistics on YT; local-yt does not report them
+        script = f"exec 5>/dev/null {redirects}\n{launch.command}"
+        stdout: Any = on_stdout or subprocess.DEVNULL
+        if launch.first_output_fd != 1:
+            stdout = stderr_handle
         try:
             process = subprocess.Popen(
                 [_SHELL, "-c", script],
                 cwd=launch.sandbox,
                 env=launch.environment,
                 stdin=stdin,
-                stdout=handles[0] if handles else subprocess.DEVNULL,
+                stdout=stdout,
                 stderr=stderr_handle,
                 pass_fds=parked,
                 start_new_session=True,

@@ -230,6 +230,7 @@ def job_environment(
         text = value if isinstance(value, str) else yson().dumps(value, yson_format="text")
         environment[f"YT_SECURE_VAULT_{key}"] = text if isinstance(text, str) else text.decode()
     environment.update(
+        YT_FIRST_OUTPUT_TABLE_FD=str(first_output_fd(user_spec)),
         YT_OPERATION_ID=ctx.operation_id,
         YT_JOB_ID=job_id,
         YT_JOB_INDEX=str(job_index),
@@ -237,6 +238,13 @@ def job_environment(
         YT_JOB_COOKIE=str(job_index),
     )
     return environment
+
+
+def first_output_fd(user_spec: dict[str, Any]) -> int:
+    """Where output table 0 goes: fd 1, or fd 4 when stdout is redirected to stderr."""
+    if user_spec.get("use_yamr_descriptors"):
+        raise unsupported("use_yamr_descriptors", "write output table k to fd 3k+1")
+    return 4 if user_spec.get("redirect_stdout_to_stderr") else 1
 
 
 def memory_limit(user_spec: dict[str, Any]) -> int:
