@@ -32,6 +32,11 @@ def fail_on_three(row: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield row
 
 
+@yt.with_context
+def tag_with_context(row: dict[str, Any], context: Any) -> Iterator[dict[str, Any]]:
+    yield {"a": row["a"], "table": context.table_index, "row": context.row_index}
+
+
 def split_words(row: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for word in row["line"].split():
         yield {"word": word, "n": 1}
@@ -72,6 +77,22 @@ def test_run_map_with_a_python_function(shared_local: LocalYt, flavor: str):
     stderr = client.get_job_stderr(operation.id, job["id"]).read()
     assert b"doubling 3\n" in stderr
     assert b"Failed to write user statistics" not in stderr  # fd 5 is open, as on YT
+
+
+def test_python_job_context_has_table_and_row_index(client):
+    client.write_table("//tmp/first", [{"a": 1}, {"a": 2}])
+    client.write_table("//tmp/second", [{"a": 3}])
+    client.run_map(
+        tag_with_context,
+        ["//tmp/first", "//tmp/second"],
+        "//tmp/tagged",
+        spec={"job_io": {"control_attributes": {"enable_row_index": True}}},
+    )
+    assert list(client.read_table("//tmp/tagged")) == [
+        {"a": 1, "table": 0, "row": 0},
+        {"a": 2, "table": 0, "row": 1},
+        {"a": 3, "table": 1, "row": 0},
+    ]
 
 
 def test_python_map_reduce_counts_words(client):

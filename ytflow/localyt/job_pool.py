@@ -46,6 +46,7 @@ class JobPlan:
     stdin: Path | None
     output_count: int
     output_format: RowFormat
+    start_row_index: int | None = None  # YT_START_ROW_INDEX: the first input row's index
 
 
 class OperationAborted(Exception):
@@ -116,7 +117,13 @@ class _Runner:
         return JobLaunch(
             command=str(plan.user_spec.get("command") or ""),
             sandbox=sandbox_root(ctx) / job_id,
-            environment=job_environment(ctx, plan.user_spec, job_id=job_id, job_index=plan.index),
+            environment=job_environment(
+                ctx,
+                plan.user_spec,
+                job_id=job_id,
+                job_index=plan.index,
+                start_row_index=plan.start_row_index,
+            ),
             files=sandbox_files(ctx, plan.user_spec),
             stdin=plan.stdin,
             output_count=plan.output_count,

@@ -210,7 +210,12 @@ def sandbox_files(ctx: OperationContext, user_spec: dict[str, Any]) -> tuple[San
 
 
 def job_environment(
-    ctx: OperationContext, user_spec: dict[str, Any], *, job_id: str, job_index: int
+    ctx: OperationContext,
+    user_spec: dict[str, Any],
+    *,
+    job_id: str,
+    job_index: int,
+    start_row_index: int | None = None,
 ) -> dict[str, str]:
     """YT's job environment: the spec's variables, the secure vault and the job's identity.
 
@@ -237,6 +242,8 @@ def job_environment(
         YT_TASK_JOB_INDEX=str(job_index),
         YT_JOB_COOKIE=str(job_index),
     )
+    if start_row_index is not None:
+        environment["YT_START_ROW_INDEX"] = str(start_row_index)
     return environment
 
 

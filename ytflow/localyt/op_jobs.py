@@ -275,8 +275,11 @@ def _run_phase(
     for index, part in enumerate(parts):
         stdin = sandbox_root(ctx) / f"{task_name}_{index}.input"
         write_input(stdin, _with_control(part, control, key), input_format)
+        start = part[0][1] if part else 0
         plans.append(
-            JobPlan(index, job_type, task_name, user_spec, stdin, output_count, output_format)
+            JobPlan(
+                index, job_type, task_name, user_spec, stdin, output_count, output_format, start
+            )
         )
     return run_jobs(ctx, plans)
 
