@@ -29,7 +29,8 @@ SPLIT_BY_PARITY = (
 COUNT_ROWS = (
     "python3 -c 'import sys, os, json\n"
     "n = sum(1 for _ in sys.stdin)\n"
-    'print(json.dumps({"job": int(os.environ["YT_JOB_INDEX"]), "rows": n}))\''
+    'start = int(os.environ["YT_START_ROW_INDEX"])\n'
+    'print(json.dumps({"job": int(os.environ["YT_JOB_INDEX"]), "rows": n, "start": start}))\''
 )
 # A reducer: one output row per key with its number of rows (table switches are skipped).
 COUNT_PER_KEY = (
@@ -99,9 +100,9 @@ def test_job_count_splits_rows_in_order(client):
         COUNT_ROWS, "//tmp/in", "//tmp/out", format=JSON, spec={"job_count": 3}
     )
     assert _rows(client, "//tmp/out") == [
-        {"job": 0, "rows": 4},
-        {"job": 1, "rows": 3},
-        {"job": 2, "rows": 3},
+        {"job": 0, "rows": 4, "start": 0},
+        {"job": 1, "rows": 3, "start": 4},
+        {"job": 2, "rows": 3, "start": 7},
     ]
     jobs = client.get_operation(operation.id)["progress"]["jobs"]
     assert (jobs["total"], jobs["completed"], jobs["failed"], jobs["running"]) == (3, 3, 0, 0)
