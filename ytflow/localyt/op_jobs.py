@@ -44,6 +44,7 @@ _REFUSED_SPEC_KEYS = (
 _REFUSED_JOB_KEYS = ("docker_image", "layer_paths", "output_streams", "use_yamr_descriptors")
 
 Tagged = tuple[int, int, Any]  # (input table index, row index in that table, row)
+Assigned = tuple[int, Tagged]  # (job index, row), job indexes in order
 
 
 @operation_kind("map")
@@ -52,8 +53,8 @@ def run_map(ctx: OperationContext) -> list[OutputWrite]:
     inputs = table_paths(ctx, "input_table_paths")
     outputs = table_paths(ctx, "output_table_paths", required=False)
     mapper = _user_job(ctx, "mapper")
-    rows = list(_tagged(ctx, inputs))
-    parts = _split(rows, _job_count(ctx, "job_count", len(rows)))
+    total = _row_total(ctx, inputs)
+    parts = _spread(_tagged(ctx, inputs), total, _bounded(ctx.spec.get("job_count"), total))
     chunks = _run_phase(
         ctx, "map", mapper, parts, output_count=len(outputs), io="job_io", tables=len(inputs)
     )
@@ -80,9 +81,10 @@ def run_reduce(ctx: OperationContext) -> list[OutputWrite]:
         ((row_key(row, columns), index, position, row) for position, row in enumerate(rows))
         for index, rows in enumerate(read_table(ctx, rich) for rich in inputs)
     ]
-    merged: list[Tagged] = [item[1:] for item in heapq.merge(*streams)]
-    groups = _groups(merged, reduce_by)
-    parts = _split_groups(groups, _job_count(ctx, "job_count", len(groups)))
+    merged: Iterator[Tagged] = (item[1:] for item in heapq.merge(*streams))
+    total = _row_total(ctx, inputs)
+    count = _bounded(ctx.spec.get("job_count"), total)
+    parts = _spread_groups(merged, reduce_by, total, count)
     chunks = _run_phase(
         ctx,
         "reduce",
@@ -103,10 +105,13 @@ def run_map_reduce(ctx: OperationContext) -> list[OutputWrite]:
     outputs = table_paths(ctx, "output_table_paths", required=False)
     reducer = _user_job(ctx, "reducer")
     reduce_by, sort_by = _keys(ctx)
-    rows = list(_tagged(ctx, inputs))
-    if ctx.spec.get("mapper") is not None:
+    rows: list[Tagged] = []
+    total = _row_total(ctx, inputs)
+    if ctx.spec.get("mapper") is None:
+        rows = list(_tagged(ctx, inputs))
+    else:
         mapper = _user_job(ctx, "mapper")
-        parts = _split(rows, _job_count(ctx, "map_job_count", len(rows)))
+        parts = _spread(_tagged(ctx, inputs), total, _bounded(ctx.spec.get("map_job_count"), total))
         mapped = _run_phase(
             ctx, "partition_map", mapper, parts, output_count=1, io="map_job_io", tables=len(inputs)
         )
@@ -119,9 +124,8 @@ def run_map_reduce(ctx: OperationContext) -> list[OutputWrite]:
             store.path(job[0]).unlink(missing_ok=True)  # intermediate data: not a table
     columns = [name.encode() for name in sort_by]
     rows.sort(key=lambda item: row_key(item[2], columns))
-    groups = _groups(rows, reduce_by)
     count = ctx.spec.get("partition_count") or ctx.spec.get("reduce_job_count")
-    parts = _split_groups(groups, _bounded(count, len(groups)))
+    parts = _spread_groups(rows, reduce_by, len(rows), _bounded(count, len(rows)))
     chunks = _run_phase(
         ctx,
         "partition_reduce",
@@ -205,8 +209,15 @@ def _tagged(ctx: OperationContext, inputs: list[RichPath]) -> Iterator[Tagged]:
             yield index, position, row
 
 
-def _job_count(ctx: OperationContext, key: str, rows: int) -> int:
-    return _bounded(ctx.spec.get(key), rows)
+def _row_total(ctx: OperationContext, inputs: list[RichPath]) -> int:
+    """How many rows the inputs select (counted from chunks unless a path has ranges)."""
+    total = 0
+    for rich in inputs:
+        if rich.attributes.get("ranges"):
+            total += sum(1 for _ in read_table(ctx, rich))
+        else:
+            total += sum(chunk.rows for chunk in ctx.view().resolve(rich.path).chunks)
+    return total
 
 
 def _bounded(requested: Any, units: int) -> int:
@@ -215,49 +226,37 @@ def _bounded(requested: Any, units: int) -> int:
     return max(1, min(count, units)) if units else 0
 
 
-def _split(rows: list[Tagged], count: int) -> list[list[Tagged]]:
-    """Contiguous, ordered parts of nearly equal size."""
-    if not count:
-        return []
-    size, extra = divmod(len(rows), count)
-    parts: list[list[Tagged]] = []
-    start = 0
-    for index in range(count):
-        end = start + size + (1 if index < extra else 0)
-        parts.append(rows[start:end])
-        start = end
-    return parts
+def _spread(rows: Iterable[Tagged], total: int, count: int) -> Iterator[Assigned]:
+    """Contiguous, ordered parts of nearly equal size: row i goes to job i * count // total."""
+    for position, item in enumerate(rows):
+        yield position * count // total, item
 
 
-def _groups(rows: list[Tagged], reduce_by: list[str]) -> list[list[Tagged]]:
+def _spread_groups(
+    rows: Iterable[Tagged], reduce_by: list[str], total: int, count: int
+) -> Iterator[Assigned]:
+    """Whole key groups to jobs, balanced by row count (a key never spans two jobs)."""
     columns = [name.encode() for name in reduce_by]
-    return [list(group) for _, group in itertools.groupby(rows, lambda i: row_key(i[2], columns))]
-
-
-def _split_groups(groups: list[list[Tagged]], count: int) -> list[list[Tagged]]:
-    """Parts of whole key groups, balanced by row count."""
-    total = sum(len(group) for group in groups)
-    parts: list[list[Tagged]] = [[] for _ in range(count)]
     done = 0
-    for group in groups:
-        index = min(count - 1, done * count // max(total, 1))
-        parts[index].extend(group)
-        done += len(group)
-    return [part for part in parts if part]
+    for _, group in itertools.groupby(rows, lambda item: row_key(item[2], columns)):
+        index = min(count - 1, done * count // total)
+        for item in group:
+            done += 1
+            yield index, item
 
 
 def _run_phase(
     ctx: OperationContext,
     job_type: str,
     user_spec: dict[str, Any],
-    parts: list[list[Tagged]],
+    parts: Iterable[Assigned],
     *,
     output_count: int,
     io: str,
     tables: int,
     key: list[str] | None = None,
 ) -> list[list[Chunk]]:
-    """Write each part as a job's stdin and run the jobs (the task is named as the job type).
+    """Write each job's stdin, streaming, and run the jobs (the task is named as the job type).
 
     ``io`` names the spec's job I/O section, whose ``control_attributes`` ask for row index,
     range index and key switch markers (the client's Python reducers group rows by key
@@ -272,16 +271,27 @@ def _run_phase(
     if not control.get("enable_key_switch") or key is None:
         key = None
     plans: list[JobPlan] = []
-    for index, part in enumerate(parts):
+    for index, (_, assigned) in enumerate(itertools.groupby(parts, lambda item: item[0])):
         stdin = sandbox_root(ctx) / f"{task_name}_{index}.input"
-        write_input(stdin, _with_control(part, control, key), input_format)
-        start = part[0][1] if part else 0
+        first: list[int] = []
+        write_input(
+            stdin, _with_control(_noting_start(assigned, first), control, key), input_format
+        )
+        start = first[0] if first else 0
         plans.append(
             JobPlan(
                 index, job_type, task_name, user_spec, stdin, output_count, output_format, start
             )
         )
     return run_jobs(ctx, plans)
+
+
+def _noting_start(assigned: Iterable[Assigned], first: list[int]) -> Iterator[Tagged]:
+    """The job's rows; the first one's row index is put in ``first`` (YT_START_ROW_INDEX)."""
+    for _, item in assigned:
+        if not first:
+            first.append(item[1])
+        yield item
 
 
 def _with_control(
