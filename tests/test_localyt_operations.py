@@ -272,6 +272,22 @@ def test_abort_stops_a_running_operation_and_keeps_outputs(client):
     assert [each["id"] for each in listed["operations"]] == [operation.id]
 
 
+def test_aborting_the_operations_transaction_aborts_it(client, local_yt):
+    client.config["detached"] = False  # attached: the client wraps it in a transaction
+    client.config["ping_failed_mode"] = "pass"  # its pinger must not interrupt the tests
+    client.write_table("//tmp/in", [{"a": 1}])
+    client.write_table("//tmp/out", [{"old": True}])
+    operation = client.run_map("sleep 60", "//tmp/in", "//tmp/out", format=JSON, sync=False)
+    _wait_for_running_job(client, operation.id)
+    envelope = local_yt.endpoint.operations.get(operation.id).context.transaction_id
+    other = make_client(local_yt)  # the first client keeps using the envelope transaction
+    other.abort_transaction(envelope)
+    assert _wait_finished(other, operation.id) == "aborted"
+    error = other.get_operation(operation.id)["result"]["error"]
+    assert f"its transaction {envelope} has expired or was aborted" in error["message"]
+    assert _rows(other, "//tmp/out") == [{"old": True}]
+
+
 def test_operation_and_job_reports(both):
     client = both
     client.write_table("//tmp/in", [{"a": 1}])

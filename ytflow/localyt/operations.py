@@ -20,6 +20,7 @@ from ytflow.localyt.job_pool import OperationAborted, sandbox_root
 from ytflow.localyt.job_runner import JobProcesses
 from ytflow.localyt.op_kinds import KINDS, OperationContext, OutputWrite
 from ytflow.localyt.registry import Request, command
+from ytflow.localyt.state import NULL_TRANSACTION
 from ytflow.localyt.yt_errors import NO_SUCH_OPERATION, YtLocalError, resolve_error
 
 if TYPE_CHECKING:
@@ -82,8 +83,8 @@ class OperationService:
             transaction_id=transaction_id,
             tree=tree,
         )
-        context.cancelled = context.cancel_event.is_set
         operation = Operation(context)
+        context.cancelled = lambda: self._cancelled(operation)
         with self.lock:
             if self._closed:
                 raise YtLocalError("local-yt is stopping and starts no operations")
@@ -93,6 +94,28 @@ class OperationService:
         )
         operation.thread.start()
         return operation.id
+
+    def _cancelled(self, operation: Operation) -> bool:
+        """Aborted by request, by shutdown, or because its transaction ended (as on YT)."""
+        context = operation.context
+        if context.cancel_event.is_set():
+            return True
+        transaction_id = context.transaction_id
+        if transaction_id is None or transaction_id == NULL_TRANSACTION:
+            return False
+        state = self.endpoint.state
+        state.expire()  # a client that stopped pinging loses its transaction here too
+        if transaction_id in state.transactions:
+            return False
+        with self.lock:
+            if operation.error is None:
+                operation.error = YtLocalError(
+                    f"Operation aborted since its transaction {transaction_id} has expired or "
+                    "was aborted",
+                    attributes={"transaction_id": transaction_id},
+                )
+        context.cancel_event.set()
+        return True
 
     def get(self, operation_id: Any) -> Operation:
         with self.lock:
