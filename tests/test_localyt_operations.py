@@ -219,6 +219,20 @@ def test_reduce_groups_keys_in_one_job_across_sorted_tables(client):
     assert client.get("//tmp/out/@sorted_by") == ["key"]
 
 
+def test_sorted_output_appended_must_continue_the_tables_order(client):
+    client.write_table(yt.TablePath("//tmp/out", sorted_by=["key"]), [{"key": "m"}])
+    client.write_table("//tmp/late", [{"key": "z"}])
+    client.write_table("//tmp/early", [{"key": "a"}])
+    target = yt.TablePath("//tmp/out", append=True, sorted_by=["key"])
+    client.run_map("cat", "//tmp/late", target, format=JSON)
+    assert _rows(client, "//tmp/out") == [{"key": "m"}, {"key": "z"}]
+    assert client.get("//tmp/out/@sorted_by") == ["key"]
+    with pytest.raises(yt.YtOperationFailedError) as failed:
+        client.run_map("cat", "//tmp/early", target, format=JSON)
+    assert "Sort order violation in the output table //tmp/out" in str(failed.value)
+    assert _rows(client, "//tmp/out") == [{"key": "m"}, {"key": "z"}]
+
+
 def test_reduce_refuses_an_unsorted_input_table(client):
     client.write_table("//tmp/unsorted", [{"key": "b"}, {"key": "a"}])
     with pytest.raises(yt.YtOperationFailedError) as failed:

@@ -7,6 +7,7 @@ Inputs come from the Cypress view the operation started with; outputs become
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -18,7 +19,7 @@ from ytflow.localyt.formats import RowFormat, decode_rows, encode_rows, parse_fo
 from ytflow.localyt.job_runner import SandboxFile
 from ytflow.localyt.op_kinds import OperationContext, OutputWrite
 from ytflow.localyt.rich_paths import RichPath, parse_rich
-from ytflow.localyt.table_io import check_sorted, select_rows, write_chunk
+from ytflow.localyt.table_io import check_sorted, chunk_rows, select_rows, write_chunk
 from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import YtLocalError, resolve_error, unsupported
 
@@ -88,9 +89,12 @@ def output_writes(
     writes: list[OutputWrite] = []
     for rich, table_chunks in zip(outputs, chunks, strict=True):
         keys = names(rich.attributes.get("sorted_by"))
+        append = bool(rich.attributes.get("append", False))
         if keys:
-            columns = [key.encode() for key in keys]
             rows = (row for chunk in table_chunks for row in _chunk_rows(ctx, chunk))
+            if append:
+                rows = itertools.chain(_last_row_if_sorted_by(ctx, rich, keys), rows)
+            columns = [key.encode() for key in keys]
             for _ in check_sorted(rows, columns, f"the output table {rich.key}"):
                 pass
         writes.append(
@@ -98,15 +102,24 @@ def output_writes(
                 path=rich,
                 chunks=table_chunks,
                 sorted_by=keys or None,
-                append=bool(rich.attributes.get("append", False)),
+                append=append,
             )
         )
     return writes
 
 
-def _chunk_rows(ctx: OperationContext, chunk: Chunk) -> Iterator[Any]:
-    from ytflow.localyt.table_io import chunk_rows  # noqa: PLC0415 - keeps the import list short
+def _last_row_if_sorted_by(ctx: OperationContext, rich: RichPath, keys: list[str]) -> list[Any]:
+    """The table's last row when appended rows must continue its order (else nothing)."""
+    node = ctx.view().resolve(rich.path)
+    if sorted_by(ctx, rich) != keys or not node.chunks:
+        return []
+    last: list[Any] = []
+    for row in _chunk_rows(ctx, node.chunks[-1]):
+        last[:] = [row]
+    return last
 
+
+def _chunk_rows(ctx: OperationContext, chunk: Chunk) -> Iterator[Any]:
     return chunk_rows(ctx.endpoint.state.chunks, chunk)
 
 
