@@ -108,6 +108,12 @@ def test_job_count_splits_rows_in_order(client):
     assert (jobs["total"], jobs["completed"], jobs["failed"], jobs["running"]) == (3, 3, 0, 0)
     listed = client.list_jobs(operation.id)["jobs"]
     assert sorted(job["state"] for job in listed) == ["completed"] * 3
+    # data_size_per_job asks for jobs by size: here as many as rows (at most one row each)
+    by_size = client.run_map(
+        "cat", "//tmp/in", "//tmp/copy", format=JSON, spec={"data_size_per_job": 1}
+    )
+    assert len(client.list_jobs(by_size.id)["jobs"]) == 10
+    assert _rows(client, "//tmp/copy") == [{"a": index} for index in range(10)]
 
 
 def test_files_environment_and_secure_vault_reach_the_job(client):

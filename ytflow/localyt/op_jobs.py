@@ -43,6 +43,7 @@ _REFUSED_SPEC_KEYS = (
 )
 _REFUSED_JOB_KEYS = ("docker_image", "layer_paths", "output_streams", "use_yamr_descriptors")
 
+DATA_PER_JOB = 256 << 20
 Tagged = tuple[int, int, Any]  # (input table index, row index in that table, row)
 Assigned = tuple[int, Tagged]  # (job index, row), job indexes in order
 
@@ -54,7 +55,7 @@ def run_map(ctx: OperationContext) -> list[OutputWrite]:
     outputs = table_paths(ctx, "output_table_paths", required=False)
     mapper = _user_job(ctx, "mapper")
     total = _row_total(ctx, inputs)
-    parts = _spread(_tagged(ctx, inputs), total, _bounded(ctx.spec.get("job_count"), total))
+    parts = _spread(_tagged(ctx, inputs), total, _bounded(_requested(ctx, inputs), total))
     chunks = _run_phase(
         ctx, "map", mapper, parts, output_count=len(outputs), io="job_io", tables=len(inputs)
     )
@@ -83,7 +84,7 @@ def run_reduce(ctx: OperationContext) -> list[OutputWrite]:
     ]
     merged: Iterator[Tagged] = (item[1:] for item in heapq.merge(*streams))
     total = _row_total(ctx, inputs)
-    count = _bounded(ctx.spec.get("job_count"), total)
+    count = _bounded(_requested(ctx, inputs), total)
     parts = _spread_groups(merged, reduce_by, total, count)
     chunks = _run_phase(
         ctx,
@@ -111,7 +112,8 @@ def run_map_reduce(ctx: OperationContext) -> list[OutputWrite]:
         rows = list(_tagged(ctx, inputs))
     else:
         mapper = _user_job(ctx, "mapper")
-        parts = _spread(_tagged(ctx, inputs), total, _bounded(ctx.spec.get("map_job_count"), total))
+        count = _bounded(_requested(ctx, inputs, "map_job_count"), total)
+        parts = _spread(_tagged(ctx, inputs), total, count)
         mapped = _run_phase(
             ctx, "partition_map", mapper, parts, output_count=1, io="map_job_io", tables=len(inputs)
         )
@@ -218,6 +220,15 @@ def _row_total(ctx: OperationContext, inputs: list[RichPath]) -> int:
         else:
             total += sum(chunk.rows for chunk in ctx.view().resolve(rich.path).chunks)
     return total
+
+
+def _requested(ctx: OperationContext, inputs: list[RichPath], key: str = "job_count") -> Any:
+    """The job count asked for, directly or as data per job (YT's default: 256 MiB)."""
+    if ctx.spec.get(key):
+        return ctx.spec[key]
+    per_job = ctx.spec.get("data_weight_per_job") or ctx.spec.get("data_size_per_job")
+    size = sum(chunk.size for rich in inputs for chunk in ctx.view().resolve(rich.path).chunks)
+    return -(-size // int(per_job or DATA_PER_JOB)) or 1
 
 
 def _bounded(requested: Any, units: int) -> int:
