@@ -49,7 +49,7 @@ def list_operations(endpoint: Endpoint, request: Request) -> Any:
     }
     if request.get("include_counters", True):
         result.update(
-            state_counts=_counts(each.state for each in found),
+            state_counts=_counts(_state(each) for each in found),
             type_counts=_counts(each.context.operation_type for each in found),
             user_counts=_counts("root" for _ in found),
             pool_counts=_counts(str(each.context.spec.get("pool", "root")) for each in found),
@@ -143,7 +143,7 @@ def _brief(operation: Operation) -> dict[str, Any]:
         "id": operation.id,
         "type": context.operation_type,
         "operation_type": context.operation_type,
-        "state": operation.state,
+        "state": _state(operation),
         "authenticated_user": "root",
         "start_time": operation.start_time,
         "brief_spec": {k: context.spec[k] for k in _BRIEF_SPEC_KEYS if k in context.spec},
@@ -154,6 +154,13 @@ def _brief(operation: Operation) -> dict[str, Any]:
     if operation.finish_time:
         brief["finish_time"] = operation.finish_time
     return brief
+
+
+def _state(operation: Operation) -> str:
+    """YT's state names: an aborted operation is "aborting" until its jobs are gone."""
+    if operation.state == "running" and operation.context.cancel_event.is_set():
+        return "aborting"
+    return operation.state
 
 
 def _job_counters(operation: Operation) -> dict[str, int]:
@@ -208,7 +215,7 @@ def _job(endpoint: Endpoint, request: Request) -> tuple[Operation, JobInfo]:
 def _matches(operation: Operation, request: Request) -> bool:
     context = operation.context
     checks = (
-        ("state", operation.state),
+        ("state", _state(operation)),
         ("type", context.operation_type),
         ("user", "root"),
         ("pool", str(context.spec.get("pool", "root"))),
