@@ -14,12 +14,11 @@ from ytflow.localyt.cypress import now_iso
 from ytflow.localyt.op_kinds import JobInfo
 from ytflow.localyt.operations import FINISHED, Operation, operation_id_param
 from ytflow.localyt.registry import Request, Streamed, command
-from ytflow.localyt.yt_errors import YtLocalError
+from ytflow.localyt.yt_errors import NO_SUCH_JOB, YtLocalError
 
 if TYPE_CHECKING:
     from ytflow.localyt.endpoint import Endpoint
 
-NO_SUCH_JOB = 203  # what yt.common's YtResponseError.is_no_such_job() checks
 ADDRESS = "localhost:0"  # the one "node" every job runs on
 _BRIEF_SPEC_KEYS = ("input_table_paths", "output_table_paths", "title", "pool", "reduce_by")
 _LIST_DEFAULT_LIMIT = 100
