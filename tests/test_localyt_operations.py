@@ -176,6 +176,19 @@ def test_failing_job_stderr_is_in_the_client_error_and_outputs_stay(both, local_
     assert error["inner_errors"][0]["attributes"]["stderr"] == "boom: row 7 is bad\n"
 
 
+def test_a_job_writing_rows_that_do_not_parse_fails(client):
+    client.write_table("//tmp/in", [{"a": 1}])
+    with pytest.raises(yt.YtOperationFailedError) as failed:
+        client.run_map(
+            "cat > /dev/null; echo 'plain text'",
+            "//tmp/in",
+            "//tmp/out",
+            format="yson",
+            spec={"max_failed_job_count": 1},
+        )
+    assert "Error parsing the YSON the job wrote to output table 0" in str(failed.value)
+
+
 def test_max_failed_job_count_retries_a_failed_job(client, tmp_path):
     marker = tmp_path / "first_attempt_done"
     command = f"if [ -e {marker} ]; then cat; else touch {marker}; echo first >&2; exit 1; fi"
