@@ -11,6 +11,7 @@ import importlib
 from pathlib import Path
 from typing import Any, Protocol
 
+from ytflow.localyt.operations import OperationService
 from ytflow.localyt.registry import COMMANDS, Request
 from ytflow.localyt.state import State
 from ytflow.localyt.yt_errors import YtLocalError
@@ -22,6 +23,8 @@ COMMAND_MODULES = (
     "file_commands",
     "op_sort_merge",
     "queries",
+    "operations",
+    "op_reports",
 )
 
 
@@ -40,6 +43,7 @@ class Endpoint:
         self.state = State(root)
         self.services: dict[str, Service] = {}
         _register_commands()
+        self.operations = OperationService(self)
 
     def call(self, command: str, params: dict[str, Any], body: bytes = b"") -> Any:
         """Run a command in-process (the HTTP layer and tests both come through here)."""
@@ -52,6 +56,7 @@ class Endpoint:
         """Stop background work (running operations, queries)."""
         for service in list(self.services.values()):
             service.close()
+        self.operations.close()
 
 
 def _register_commands() -> None:

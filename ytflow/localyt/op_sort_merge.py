@@ -78,7 +78,7 @@ def run_sort(ctx: OperationContext) -> list[OutputWrite]:
             f"Sort operation {ctx.operation_id}: 'sort_by' is empty; name the columns to sort by",
             attributes={"operation_id": ctx.operation_id},
         )
-    tree = ctx.endpoint.state.view(ctx.transaction_id)
+    tree = ctx.view()
     inputs = _inputs(ctx, tree)
     output = _output(ctx, tree)
     if output.attributes.get("append"):
@@ -105,7 +105,7 @@ def run_merge(ctx: OperationContext) -> list[OutputWrite]:
             f"{', '.join(MERGE_MODES)}",
             attributes={"operation_id": ctx.operation_id, "mode": mode},
         )
-    tree = ctx.endpoint.state.view(ctx.transaction_id)
+    tree = ctx.view()
     inputs = _inputs(ctx, tree)
     output = _output(ctx, tree)
     merge_by = sort_columns(ctx.spec.get("merge_by"), "merge_by", ctx)

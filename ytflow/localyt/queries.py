@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -145,10 +146,14 @@ class QueryTracker:
             running = [each for each in self.queries.values() if each.state not in FINISHED]
             for record in running:
                 self._finish(record, "aborted", YtLocalError("local-yt is shutting down"))
+        deadline = time.monotonic() + 5
         for record in running:
-            record.run.abort()
-            if record.thread is not None:
-                record.thread.join(timeout=5)
+            # An interrupt that lands just before DuckDB starts a statement is lost: repeat it.
+            while record.thread is not None and record.thread.is_alive():
+                record.run.abort()
+                record.thread.join(timeout=0.1)
+                if time.monotonic() > deadline:
+                    break
 
     def _run(self, record: QueryRecord) -> None:
         scratch = self.endpoint.root / "queries" / record.id
