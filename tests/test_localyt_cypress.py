@@ -69,3 +69,11 @@ def test_restart_keeps_tables_and_files(tmp_path):
 
 def make_client_like(client) -> yt.YtClient:
     return yt.YtClient(config=client.config)
+
+
+def test_an_unsupported_parameter_is_refused_by_name(yt_client):
+    yt_client.create("table", "//tmp/locked_table")
+    with pytest.raises(yt.YtResponseError) as refused:
+        yt_client.create("table", "//tmp/locked_table", ignore_existing=True, lock_existing=True)
+    assert "lock_existing" in str(refused.value)
+    assert "create" in str(refused.value)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from ytflow.localyt.endpoint import Endpoint
 from ytflow.localyt.formats import dump_structured
+from ytflow.localyt.parameters import check_parameters
 from ytflow.localyt.registry import Request, Streamed, all_commands
 from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import YtLocalError
@@ -104,6 +105,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if spec.input_type == "null" and raw_body and not params:
             params = self._parse_params_text(raw_body, self.headers.get("Content-Type", ""))
             body = b""
+        check_parameters(name, params)
         request = Request(command=name, params=params, body=body)
         result = spec.handler(self.server.endpoint, request)
         if isinstance(result, Streamed):
