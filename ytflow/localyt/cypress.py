@@ -437,18 +437,34 @@ COMPUTED_ATTRIBUTES = frozenset(
         "ref_counter",
         "locks",
         "lock_count",
+        "revision",
+        "content_revision",
+        "attribute_revision",
+        "user_attribute_keys",
+        "chunk_ids",
     }
 )
+# Attributes local-yt keeps on a node for itself: not listed among the user's.
+INTERNAL_ATTRIBUTES = frozenset({"sorted_by", "md5"})
 
 
 def node_attributes(node: Node) -> dict[str, Any]:
     """User attributes plus the system ones clients read."""
     size = sum(chunk.size for chunk in node.chunks)
+    revision = revision_of(node)
     attributes: dict[str, Any] = {
         "id": node.id,
         "type": node.type,
         "creation_time": node.creation_time,
         "modification_time": node.modification_time,
+        "revision": revision,
+        "content_revision": revision,
+        "attribute_revision": revision,
+        "user_attribute_keys": [
+            name
+            for name in node.attributes
+            if name not in SETTABLE_SYSTEM and name not in INTERNAL_ATTRIBUTES
+        ],
         "ref_counter": 1,
         "account": "tmp",
         "owner": "root",
@@ -462,6 +478,7 @@ def node_attributes(node: Node) -> dict[str, Any]:
             row_count=rows,
             chunk_row_count=rows,
             chunk_count=len(node.chunks),
+            chunk_ids=[chunk.id for chunk in node.chunks],
             uncompressed_data_size=size,
             compressed_data_size=size,
             data_weight=size,
@@ -487,6 +504,13 @@ def node_attributes(node: Node) -> dict[str, Any]:
         attributes["count"] = len(node.children)
     attributes.update({k: v for k, v in node.attributes.items() if k != "sorted_by"})
     return attributes
+
+
+def revision_of(node: Node) -> int:
+    """A revision that changes whenever the node does: its modification time in microseconds
+    (YT's revisions are opaque increasing numbers; clients only compare them)."""
+    stamp = datetime.strptime(node.modification_time, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return int(stamp.replace(tzinfo=UTC).timestamp() * 1_000_000)
 
 
 def default_schema() -> Any:
