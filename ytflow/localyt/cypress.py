@@ -211,6 +211,7 @@ class Tree:
             if not force:
                 raise already_exists(path.text)
         node = Node(id=node_id, type=node_type, attributes=dict(attributes or {}))
+        node.modification_time = node.creation_time
         if node_type == "document":
             node.value = node.attributes.pop("value", {})
         parent.children[name] = node
@@ -538,11 +539,29 @@ def build_node(value: Any) -> Node:
     if isinstance(value, dict):
         node = Node(id=new_id(), type="map_node")
         items: dict[Any, Any] = value  # type: ignore[assignment]
-        node.children = {str(key): build_node(child) for key, child in items.items()}
+        node.children = {_key_text(key): build_node(child) for key, child in items.items()}
         return node
     if isinstance(value, list):
         return Node(id=new_id(), type="list_node", value=value)
     return Node(id=new_id(), type=_scalar_type(value), value=value)
+
+
+def _key_text(key: Any) -> str:
+    """A map key as a node name; local-yt keeps names as text, so they must be UTF-8."""
+    if isinstance(key, bytes):
+        try:
+            return key.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    else:
+        try:
+            return str(key)
+        except TypeError:  # yt.yson's proxy for a non-UTF-8 string refuses str()
+            pass
+    raise YtLocalError(
+        "local-yt supports only UTF-8 node names",
+        attributes={"key": bytes(yson().get_bytes(key)).decode("latin-1")},
+    )
 
 
 def _scalar_type(value: Any) -> str:

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ytflow.localyt.cypress import (
-    COMPUTED_ATTRIBUTES,
-    NODE_TYPES,
-    SETTABLE_SYSTEM,
-    Tree,
-    new_id,
-    node_attributes,
-)
+from ytflow.localyt.cypress import NODE_TYPES, Tree, new_id, node_attributes
 from ytflow.localyt.formats import load_structured
 from ytflow.localyt.locks import LockRequest
 from ytflow.localyt.registry import COMMANDS, Request, command
@@ -26,6 +19,11 @@ if TYPE_CHECKING:
 def _path(endpoint: Endpoint, request: Request, name: str = "path") -> tuple[RichPath, Tree]:
     tree = endpoint.state.view(request.transaction_id)
     return parse_rich(request.get(name), tree, name=name), tree
+
+
+# What create refuses among its attributes (the client itself passes some others, e.g. in
+# its upload of temporary files, which YT tolerates).
+READ_ONLY_ON_CREATE = frozenset({"type", "row_count", "sorted", "chunk_count", "revision"})
 
 
 def _write_locks(rich: RichPath) -> tuple[LockRequest, ...]:
@@ -79,7 +77,7 @@ def create(endpoint: Endpoint, request: Request) -> Any:
     node_id = new_id()
     attributes = dict(request.get("attributes") or {})
     for name in attributes:
-        if name in COMPUTED_ATTRIBUTES and name not in SETTABLE_SYSTEM:
+        if name in READ_ONLY_ON_CREATE:
             raise YtLocalError(
                 f"Cannot create {rich.key}: attribute {name!r} is read-only",
                 attributes={"path": rich.key, "attribute": name},

@@ -184,7 +184,7 @@ def _to_json(value: Any, encode_utf8: bool) -> Any:  # noqa: PLR0911 - one flat 
         return [_to_json(item, encode_utf8) for item in value]  # type: ignore[misc]
     if value is None or isinstance(value, yson().YsonEntity):
         return None
-    if isinstance(value, bool):
+    if isinstance(value, (bool, yson().YsonBoolean)):  # YsonBoolean is an int, not a bool
         return bool(value)
     if isinstance(value, int):
         return int(value)

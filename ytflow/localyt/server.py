@@ -208,7 +208,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("X-YT-Response-Code", str(error.code))
         self.send_header(
-            "X-YT-Response-Message", error.message.encode("ascii", "replace").decode()[:1000]
+            "X-YT-Response-Message",
+            # A header value must not carry line breaks: the response would be cut short.
+            " ".join(error.message.encode("ascii", "replace").decode().split())[:1000],
         )
         self.send_header("X-YT-Error", payload.encode("ascii", "backslashreplace").decode())
         self.send_header("Content-Length", str(len(payload.encode())))
