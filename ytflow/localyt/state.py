@@ -62,6 +62,8 @@ class State:
         self._version = 0
         self._views: dict[str, tuple[tuple[Any, ...], Tree]] = {}
         self.chunks.sweep(self._referenced_chunks(self.committed.root))
+        for leftover in root.glob(f"{self._file.name}.*.tmp"):  # a save cut short by a crash
+            leftover.unlink(missing_ok=True)
 
     # -- views ------------------------------------------------------------------------------
 
