@@ -188,3 +188,11 @@ def test_concatenate_tables_and_files(client):
     assert client.read_file("//tmp/fout").read() == b"HelloWorld"
     with pytest.raises(yt.YtResponseError, match="all be tables or all files"):
         client.concatenate(["//tmp/fa", "//tmp/b"], "//tmp/fout")
+
+
+def test_dsv_rows_round_trip_with_escapes(client):
+    rows = [{"\tke\n\\y=": "\\x\\y\tz\n"}, {"a": "1", "b": ""}]
+    client.write_table("//tmp/t", rows, format=yt.DsvFormat())
+    assert list(client.read_table("//tmp/t", format=yt.DsvFormat())) == rows
+    client.write_table("//tmp/typed", [{"n": 5, "flag": True}])
+    assert list(client.read_table("//tmp/typed", format="dsv")) == [{"n": "5", "flag": "true"}]

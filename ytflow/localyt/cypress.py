@@ -472,6 +472,8 @@ def node_attributes(node: Node) -> dict[str, Any]:
         "locks": [],
         "lock_count": 0,
     }
+    if node.type in ("table", "file"):
+        attributes["replication_factor"] = 1
     if node.type == "table":
         sorted_by: list[str] = list(node.attributes.get("sorted_by") or [])
         rows = sum(chunk.rows for chunk in node.chunks)

@@ -77,11 +77,12 @@ def create(endpoint: Endpoint, request: Request) -> Any:
     node_id = new_id()
     attributes = dict(request.get("attributes") or {})
     for name in attributes:
-        if name in READ_ONLY_ON_CREATE:
+        if name in READ_ONLY_ON_CREATE and not (name == "type" and attributes[name] == node_type):
             raise YtLocalError(
                 f"Cannot create {rich.key}: attribute {name!r} is read-only",
                 attributes={"path": rich.key, "attribute": name},
             )
+    attributes.pop("type", None)  # equal to the node's type (checked above)
     schema = attributes.get("schema")
     if node_type == "table" and schema is not None:
         sorted_by = [str(column["name"]) for column in schema if column.get("sort_order")]

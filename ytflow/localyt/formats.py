@@ -16,11 +16,12 @@ from typing import Any
 
 import orjson
 
+from ytflow.localyt.dsv import decode_dsv, encode_dsv
 from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import YtLocalError
 
 BATCH_ROWS = 4096
-SUPPORTED = ("yson", "json")
+SUPPORTED = ("yson", "json", "dsv")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def parse_format(spec: Any, *, what: str) -> RowFormat:
         attributes = dict(spec.get("$attributes", {}))  # type: ignore[union-attr]
     if name not in SUPPORTED:
         raise YtLocalError(
-            f"local-yt does not support the {name!r} format ({what}); use yson or json",
+            f"local-yt does not support the {name!r} format ({what}); use yson, json or dsv",
             attributes={"format": name},
         )
     return RowFormat(name, attributes)
@@ -61,6 +62,8 @@ def parse_format(spec: Any, *, what: str) -> RowFormat:
 
 def decode_rows(data: bytes, row_format: RowFormat) -> list[Any]:
     """Parse a request body into rows; a bad row is a YT error naming its number."""
+    if row_format.name == "dsv":
+        return decode_dsv(data)
     if row_format.name == "yson":
         try:
             rows = list(yson().loads(data, yson_type="list_fragment", encoding=None))
@@ -155,6 +158,8 @@ def encode_rows(rows: Iterable[Any], row_format: RowFormat) -> Iterator[bytes]:
 
 
 def _encode_batch(rows: list[Any], row_format: RowFormat) -> bytes:
+    if row_format.name == "dsv":
+        return encode_dsv(rows)
     if row_format.name == "yson":
         return yson().dumps(rows, yson_format=row_format.yson_format, yson_type="list_fragment")
     utf8 = row_format.encode_utf8
