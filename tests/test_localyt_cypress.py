@@ -69,3 +69,9 @@ def test_restart_keeps_tables_and_files(tmp_path):
 
 def make_client_like(client) -> yt.YtClient:
     return yt.YtClient(config=client.config)
+
+
+def test_get_all_attributes_with_a_filter(yt_client):
+    yt_client.create("table", "//tmp/t", attributes={"mine": 1})
+    picked = yt_client.get("//tmp/t/@", attributes=["mine", "row_count", "absent"])
+    assert picked == {"mine": 1, "row_count": 0}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import yt.wrapper as yt
@@ -158,3 +159,18 @@ def test_transaction_attributes_are_readable(client):
         assert client.get(f"#{transaction}/@timeout") == 60_000
     finally:
         client.abort_transaction(transaction)
+
+
+def test_deadline_ends_a_transaction_even_if_pinged(client):
+    deadline = datetime.now(UTC) + timedelta(seconds=1)
+    transaction = client.start_transaction(deadline=deadline)
+    assert client.exists(f"#{transaction}")
+    listed = client.list("//sys/transactions")
+    assert transaction in listed
+    titled = client.get("//sys/transactions", attributes=["id"])
+    assert titled[transaction].attributes["id"] == transaction
+    time.sleep(0.6)
+    client.ping_transaction(transaction)
+    time.sleep(0.6)
+    assert not client.exists(f"#{transaction}")
+    assert transaction not in client.list("//sys/transactions")

@@ -338,7 +338,10 @@ class Tree:
     def get(self, path: CypressPath, attributes: list[str] | None = None) -> Any:
         node = self.resolve(path)
         if path.attribute is not None:
-            return self._attribute_value(node, path)
+            value = self._attribute_value(node, path)
+            if not path.attribute and attributes is not None:  # get //t/@ with a filter
+                return {name: value[name] for name in attributes if name in value}
+            return value
         return render(node, attributes)
 
     def list(self, path: CypressPath) -> list[tuple[str, Node]]:

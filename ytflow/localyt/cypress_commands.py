@@ -26,6 +26,19 @@ def _path(endpoint: Endpoint, request: Request, name: str = "path") -> tuple[Ric
 READ_ONLY_ON_CREATE = frozenset({"type", "row_count", "sorted", "chunk_count", "revision"})
 
 
+TRANSACTIONS_MAP = "//sys/transactions"
+
+
+def _transactions_map(endpoint: Endpoint, requested: list[Any]) -> Any:
+    """``//sys/transactions``: each live transaction as an entity with its attributes."""
+    names = [str(name) for name in requested]
+    children: dict[str, Any] = {}
+    for transaction_id, attributes in endpoint.state.transaction_listing().items():
+        picked = {name: attributes[name] for name in names if name in attributes}
+        children[transaction_id] = yson().to_yson_type(None, attributes=picked)
+    return yson().to_yson_type(children, attributes={"type": "map_node"} if names else {})
+
+
 def _write_locks(rich: RichPath) -> tuple[LockRequest, ...]:
     """The locks YT takes to change a node: exclusive on it plus shared on its parent by the
     child's key; to change one attribute, shared by that attribute's key."""
@@ -51,6 +64,7 @@ def _object_attributes(endpoint: Endpoint, value: Any) -> tuple[dict[str, Any], 
     if not text.startswith("#"):
         return None
     object_id, _, rest = text[1:].partition("/")
+    endpoint.state.expire()
     if object_id in endpoint.state.transactions:
         return endpoint.state.transaction_attributes(object_id), rest
     lock = endpoint.state.find_lock(object_id)
@@ -118,6 +132,8 @@ def get(endpoint: Endpoint, request: Request) -> Any:
             raise resolve_error(str(request.get("path")), f"Attribute {name!r} is not found")
         return {"value": attributes[name]}
     rich, tree = _path(endpoint, request)
+    if rich.key == TRANSACTIONS_MAP and rich.path.attribute is None:
+        return {"value": _transactions_map(endpoint, request.get_list("attributes"))}
     attribute = rich.path.attribute
     if attribute and attribute[0] in ("locks", "lock_count") and len(attribute) == 1:
         tree.resolve(rich.path)
@@ -165,6 +181,8 @@ def multiset_attributes(endpoint: Endpoint, request: Request) -> Any:
 @command("list", volatile=False)
 def list_(endpoint: Endpoint, request: Request) -> Any:
     rich, tree = _path(endpoint, request)
+    if rich.key == TRANSACTIONS_MAP and rich.path.attribute is None:
+        return {"value": list(endpoint.state.transaction_listing())}
     requested = [str(name) for name in request.get_list("attributes")]
     limit = request.get("max_size")
     children = tree.list(rich.path)

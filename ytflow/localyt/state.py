@@ -41,6 +41,7 @@ class Transaction:
     locks: list[Lock] = field(default_factory=list[Lock])
     last_ping: float = field(default_factory=time.monotonic)
     started: float = field(default_factory=time.time)
+    deadline: float | None = None  # wall-clock time after which it is aborted, pinged or not
 
     def ancestors(self) -> Iterator[Transaction]:
         node = self.parent
@@ -127,7 +128,12 @@ class State:
     # -- transactions -----------------------------------------------------------------------
 
     def start(
-        self, parent_id: str | None, timeout_ms: int | None, attributes: dict[str, Any]
+        self,
+        parent_id: str | None,
+        timeout_ms: int | None,
+        attributes: dict[str, Any],
+        *,
+        deadline: float | None = None,
     ) -> str:
         with self.lock:
             self.expire()
@@ -137,6 +143,7 @@ class State:
                 parent=parent,
                 timeout_ms=int(timeout_ms or DEFAULT_TIMEOUT_MS),
                 attributes=attributes,
+                deadline=deadline,
             )
             self.transactions[transaction.id] = transaction
             return transaction.id
@@ -181,7 +188,12 @@ class State:
             now = time.monotonic()
             for transaction in list(self.transactions.values()):
                 alive = transaction.id in self.transactions
-                if alive and now - transaction.last_ping > transaction.timeout_ms / 1000:
+                past_deadline = (
+                    transaction.deadline is not None and time.time() > transaction.deadline
+                )
+                if alive and (
+                    now - transaction.last_ping > transaction.timeout_ms / 1000 or past_deadline
+                ):
                     self._abort_children(transaction)
                     self._forget(transaction)
 
@@ -265,6 +277,15 @@ class State:
                 transaction.locks = [
                     each for each in transaction.locks if each.request.path != path
                 ]
+
+    def transaction_listing(self) -> dict[str, dict[str, Any]]:
+        """Live transactions by id with their attributes (``//sys/transactions``)."""
+        with self.lock:
+            self.expire()
+            return {
+                transaction_id: self.transaction_attributes(transaction_id)
+                for transaction_id in self.transactions
+            }
 
     def locks_on(self, path: str) -> list[dict[str, Any]]:
         """The locks every live transaction holds on ``path`` (``@locks``)."""
