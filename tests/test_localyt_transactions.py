@@ -174,3 +174,19 @@ def test_deadline_ends_a_transaction_even_if_pinged(client):
     time.sleep(0.6)
     assert not client.exists(f"#{transaction}")
     assert transaction not in client.list("//sys/transactions")
+
+
+def test_create_ignore_existing_takes_no_lock(client):
+    client.create("map_node", "//tmp/shared_dir")
+    writer = client.start_transaction()
+    other = client.start_transaction()
+    try:
+        with client.Transaction(transaction_id=writer):
+            client.create("file", "//tmp/shared_dir/a")
+        with client.Transaction(transaction_id=other):
+            client.create("map_node", "//tmp/shared_dir", ignore_existing=True)
+            client.create("file", "//tmp/shared_dir/b")
+    finally:
+        client.commit_transaction(writer)
+        client.commit_transaction(other)
+    assert client.list("//tmp/shared_dir") == ["a", "b"]

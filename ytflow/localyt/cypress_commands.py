@@ -87,7 +87,11 @@ def create(endpoint: Endpoint, request: Request) -> Any:
             f"it supports {', '.join(NODE_TYPES)}",
             attributes={"type": node_type},
         )
-    rich, _ = _path(endpoint, request)
+    rich, tree = _path(endpoint, request)
+    existing = tree.find(rich.path)
+    if request.get("ignore_existing") and existing is not None and existing.type == node_type:
+        # A no-op on a cluster: no lock is taken, so concurrent writers may all ask for it.
+        return {"node_id": existing.id}
     node_id = new_id()
     attributes = dict(request.get("attributes") or {})
     for name in attributes:
