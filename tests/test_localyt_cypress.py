@@ -75,3 +75,10 @@ def test_get_all_attributes_with_a_filter(yt_client):
     yt_client.create("table", "//tmp/t", attributes={"mine": 1})
     picked = yt_client.get("//tmp/t/@", attributes=["mine", "row_count", "absent"])
     assert picked == {"mine": 1, "row_count": 0}
+
+
+def test_non_ascii_parameters_round_trip(yt_client):
+    yt_client.create("table", "//tmp/t", attributes={"attr": "капуста"})
+    assert yt_client.get("//tmp/t/@attr") == "капуста"
+    yt_client.create("map_node", "//tmp/каталог")
+    assert yt_client.list("//tmp") == ["t", "каталог"]

@@ -248,6 +248,12 @@ def load_structured(data: bytes, spec: Any) -> Any:
         ) from None
 
 
+def load_json_parameters(value: Any) -> Any:
+    """Command parameters sent as JSON: YT reads them with ``encode_utf8=%true`` (each UTF-8
+    byte of a string arrives as the code point of the same number), as the client sends them."""
+    return _from_json_text(value, True)
+
+
 def _from_json_text(value: Any, encode_utf8: bool) -> Any:
     """JSON structured data keeps text as text (only table rows are byte strings)."""
     if isinstance(value, str) and encode_utf8:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ytflow.localyt.endpoint import Endpoint
-from ytflow.localyt.formats import dump_structured
+from ytflow.localyt.formats import dump_structured, load_json_parameters
 from ytflow.localyt.registry import Request, Streamed, all_commands
 from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import YtLocalError
@@ -139,7 +139,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             if "yson" in declared:
                 value = yson().loads(data)
             else:
-                value = yson().json_to_yson(json.loads(data))
+                value = load_json_parameters(json.loads(data))
         except Exception as error:
             raise YtLocalError(f"Error parsing command parameters ({declared}): {error}") from None
         if not isinstance(value, dict):
