@@ -82,3 +82,10 @@ def test_non_ascii_parameters_round_trip(yt_client):
     assert yt_client.get("//tmp/t/@attr") == "капуста"
     yt_client.create("map_node", "//tmp/каталог")
     assert yt_client.list("//tmp") == ["t", "каталог"]
+
+
+def test_copy_refuses_force_with_ignore_existing(yt_client):
+    yt_client.create("table", "//tmp/a")
+    with pytest.raises(yt.YtResponseError, match="both 'force' and 'ignore_existing'"):
+        yt_client.copy("//tmp/a", "//tmp/b", force=True, ignore_existing=True)
+    assert not yt_client.exists("//tmp/b")

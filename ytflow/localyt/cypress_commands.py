@@ -240,6 +240,11 @@ def remove(endpoint: Endpoint, request: Request) -> Any:
 def copy(endpoint: Endpoint, request: Request) -> Any:
     source, tree = _path(endpoint, request, "source_path")
     destination = parse_rich(request.get("destination_path"), tree, name="destination_path")
+    if request.get("force") and request.get("ignore_existing"):
+        raise YtLocalError(
+            "Cannot specify both 'force' and 'ignore_existing' for copy",
+            attributes={"destination_path": destination.key},
+        )
     seed = new_id()
 
     def mutation(tree: Tree) -> str:
