@@ -77,3 +77,23 @@ def test_an_unsupported_parameter_is_refused_by_name(yt_client):
         yt_client.create("table", "//tmp/locked_table", ignore_existing=True, lock_existing=True)
     assert "lock_existing" in str(refused.value)
     assert "create" in str(refused.value)
+
+
+def test_get_all_attributes_with_a_filter(yt_client):
+    yt_client.create("table", "//tmp/t", attributes={"mine": 1})
+    picked = yt_client.get("//tmp/t/@", attributes=["mine", "row_count", "absent"])
+    assert picked == {"mine": 1, "row_count": 0}
+
+
+def test_non_ascii_parameters_round_trip(yt_client):
+    yt_client.create("table", "//tmp/t", attributes={"attr": "капуста"})
+    assert yt_client.get("//tmp/t/@attr") == "капуста"
+    yt_client.create("map_node", "//tmp/каталог")
+    assert yt_client.list("//tmp") == ["t", "каталог"]
+
+
+def test_copy_refuses_force_with_ignore_existing(yt_client):
+    yt_client.create("table", "//tmp/a")
+    with pytest.raises(yt.YtResponseError, match="both 'force' and 'ignore_existing'"):
+        yt_client.copy("//tmp/a", "//tmp/b", force=True, ignore_existing=True)
+    assert not yt_client.exists("//tmp/b")

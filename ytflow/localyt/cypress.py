@@ -211,6 +211,7 @@ class Tree:
             if not force:
                 raise already_exists(path.text)
         node = Node(id=node_id, type=node_type, attributes=dict(attributes or {}))
+        node.modification_time = node.creation_time
         if node_type == "document":
             node.value = node.attributes.pop("value", {})
         parent.children[name] = node
@@ -337,7 +338,10 @@ class Tree:
     def get(self, path: CypressPath, attributes: list[str] | None = None) -> Any:
         node = self.resolve(path)
         if path.attribute is not None:
-            return self._attribute_value(node, path)
+            value = self._attribute_value(node, path)
+            if not path.attribute and attributes is not None:  # get //t/@ with a filter
+                return {name: value[name] for name in attributes if name in value}
+            return value
         return render(node, attributes)
 
     def list(self, path: CypressPath) -> list[tuple[str, Node]]:
@@ -437,24 +441,42 @@ COMPUTED_ATTRIBUTES = frozenset(
         "ref_counter",
         "locks",
         "lock_count",
+        "revision",
+        "content_revision",
+        "attribute_revision",
+        "user_attribute_keys",
+        "chunk_ids",
     }
 )
+# Attributes local-yt keeps on a node for itself: not listed among the user's.
+INTERNAL_ATTRIBUTES = frozenset({"sorted_by", "md5"})
 
 
 def node_attributes(node: Node) -> dict[str, Any]:
     """User attributes plus the system ones clients read."""
     size = sum(chunk.size for chunk in node.chunks)
+    revision = revision_of(node)
     attributes: dict[str, Any] = {
         "id": node.id,
         "type": node.type,
         "creation_time": node.creation_time,
         "modification_time": node.modification_time,
+        "revision": revision,
+        "content_revision": revision,
+        "attribute_revision": revision,
+        "user_attribute_keys": [
+            name
+            for name in node.attributes
+            if name not in SETTABLE_SYSTEM and name not in INTERNAL_ATTRIBUTES
+        ],
         "ref_counter": 1,
         "account": "tmp",
         "owner": "root",
         "locks": [],
         "lock_count": 0,
     }
+    if node.type in ("table", "file"):
+        attributes["replication_factor"] = 1
     if node.type == "table":
         sorted_by: list[str] = list(node.attributes.get("sorted_by") or [])
         rows = sum(chunk.rows for chunk in node.chunks)
@@ -462,6 +484,7 @@ def node_attributes(node: Node) -> dict[str, Any]:
             row_count=rows,
             chunk_row_count=rows,
             chunk_count=len(node.chunks),
+            chunk_ids=[chunk.id for chunk in node.chunks],
             uncompressed_data_size=size,
             compressed_data_size=size,
             data_weight=size,
@@ -489,6 +512,13 @@ def node_attributes(node: Node) -> dict[str, Any]:
     return attributes
 
 
+def revision_of(node: Node) -> int:
+    """A revision that changes whenever the node does: its modification time in microseconds
+    (YT's revisions are opaque increasing numbers; clients only compare them)."""
+    stamp = datetime.strptime(node.modification_time, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return int(stamp.replace(tzinfo=UTC).timestamp() * 1_000_000)
+
+
 def default_schema() -> Any:
     """The schema of a table created without one: weak, no columns."""
     return yson().to_yson_type([], attributes={"strict": False, "unique_keys": False})
@@ -514,11 +544,29 @@ def build_node(value: Any) -> Node:
     if isinstance(value, dict):
         node = Node(id=new_id(), type="map_node")
         items: dict[Any, Any] = value  # type: ignore[assignment]
-        node.children = {str(key): build_node(child) for key, child in items.items()}
+        node.children = {_key_text(key): build_node(child) for key, child in items.items()}
         return node
     if isinstance(value, list):
         return Node(id=new_id(), type="list_node", value=value)
     return Node(id=new_id(), type=_scalar_type(value), value=value)
+
+
+def _key_text(key: Any) -> str:
+    """A map key as a node name; local-yt keeps names as text, so they must be UTF-8."""
+    if isinstance(key, bytes):
+        try:
+            return key.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    else:
+        try:
+            return str(key)
+        except TypeError:  # yt.yson's proxy for a non-UTF-8 string refuses str()
+            pass
+    raise YtLocalError(
+        "local-yt supports only UTF-8 node names",
+        attributes={"key": bytes(yson().get_bytes(key)).decode("latin-1")},
+    )
 
 
 def _scalar_type(value: Any) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from ytflow.localyt.cypress import NODE_TYPES, Tree, new_id, node_attributes
 from ytflow.localyt.formats import load_structured
+from ytflow.localyt.locks import LockRequest
 from ytflow.localyt.registry import COMMANDS, Request, command
 from ytflow.localyt.rich_paths import RichPath, parse_rich
 from ytflow.localyt.yson_lib import yson
@@ -20,14 +21,55 @@ def _path(endpoint: Endpoint, request: Request, name: str = "path") -> tuple[Ric
     return parse_rich(request.get(name), tree, name=name), tree
 
 
-def _transaction_object(endpoint: Endpoint, value: Any) -> tuple[str, str] | None:
-    """``#<transaction-id>[/@...]`` names a transaction, not a node."""
+# What create refuses among its attributes (the client itself passes some others, e.g. in
+# its upload of temporary files, which YT tolerates).
+READ_ONLY_ON_CREATE = frozenset({"type", "row_count", "sorted", "chunk_count", "revision"})
+
+
+TRANSACTIONS_MAP = "//sys/transactions"
+
+
+def _transactions_map(endpoint: Endpoint, requested: list[Any]) -> Any:
+    """``//sys/transactions``: each live transaction as an entity with its attributes."""
+    names = [str(name) for name in requested]
+    children: dict[str, Any] = {}
+    for transaction_id, attributes in endpoint.state.transaction_listing().items():
+        picked = {name: attributes[name] for name in names if name in attributes}
+        children[transaction_id] = yson().to_yson_type(None, attributes=picked)
+    return yson().to_yson_type(children, attributes={"type": "map_node"} if names else {})
+
+
+def _write_locks(rich: RichPath) -> tuple[LockRequest, ...]:
+    """The locks YT takes to change a node: exclusive on it plus shared on its parent by the
+    child's key; to change one attribute, shared by that attribute's key."""
+    path = rich.path
+    if path.attribute is not None:
+        if path.attribute:
+            return (LockRequest(rich.key, "shared", attribute_key=path.attribute[0]),)
+        return (LockRequest(rich.key, "exclusive"),)
+    tokens: tuple[str, ...] = path.tokens
+    if not tokens:
+        return (LockRequest(rich.key, "exclusive"),)
+    *parents, name = tokens
+    parent = "//" + "/".join(parents) if parents else "/"
+    return (
+        LockRequest(rich.key, "exclusive"),
+        LockRequest(parent, "shared", child_key=name),
+    )
+
+
+def _object_attributes(endpoint: Endpoint, value: Any) -> tuple[dict[str, Any], str] | None:
+    """``#<id>[/@...]`` of a transaction or a lock names that object, not a node."""
     text = str(value or "")
     if not text.startswith("#"):
         return None
     object_id, _, rest = text[1:].partition("/")
+    endpoint.state.expire()
     if object_id in endpoint.state.transactions:
-        return object_id, rest
+        return endpoint.state.transaction_attributes(object_id), rest
+    lock = endpoint.state.find_lock(object_id)
+    if lock is not None:
+        return {"type": "lock", **lock.describe(), "path": lock.request.path}, rest
     return None
 
 
@@ -45,9 +87,20 @@ def create(endpoint: Endpoint, request: Request) -> Any:
             f"it supports {', '.join(NODE_TYPES)}",
             attributes={"type": node_type},
         )
-    rich, _ = _path(endpoint, request)
+    rich, tree = _path(endpoint, request)
+    existing = tree.find(rich.path)
+    if request.get("ignore_existing") and existing is not None and existing.type == node_type:
+        # A no-op on a cluster: no lock is taken, so concurrent writers may all ask for it.
+        return {"node_id": existing.id}
     node_id = new_id()
     attributes = dict(request.get("attributes") or {})
+    for name in attributes:
+        if name in READ_ONLY_ON_CREATE and not (name == "type" and attributes[name] == node_type):
+            raise YtLocalError(
+                f"Cannot create {rich.key}: attribute {name!r} is read-only",
+                attributes={"path": rich.key, "attribute": name},
+            )
+    attributes.pop("type", None)  # equal to the node's type (checked above)
     schema = attributes.get("schema")
     if node_type == "table" and schema is not None:
         sorted_by = [str(column["name"]) for column in schema if column.get("sort_order")]
@@ -65,18 +118,15 @@ def create(endpoint: Endpoint, request: Request) -> Any:
             force=bool(request.get("force", False)),
         )
 
-    created = endpoint.state.mutate(
-        request.transaction_id, mutation, locks=((rich.key, "exclusive"),)
-    )
+    created = endpoint.state.mutate(request.transaction_id, mutation, locks=_write_locks(rich))
     return {"node_id": created}
 
 
 @command("get", volatile=False)
 def get(endpoint: Endpoint, request: Request) -> Any:
-    tx_object = _transaction_object(endpoint, request.get("path"))
+    tx_object = _object_attributes(endpoint, request.get("path"))
     if tx_object is not None:
-        attributes = endpoint.state.transaction_attributes(tx_object[0])
-        rest = tx_object[1]
+        attributes, rest = tx_object
         if not rest:
             return {"value": yson().YsonEntity()}
         name = rest.lstrip("@")
@@ -86,6 +136,13 @@ def get(endpoint: Endpoint, request: Request) -> Any:
             raise resolve_error(str(request.get("path")), f"Attribute {name!r} is not found")
         return {"value": attributes[name]}
     rich, tree = _path(endpoint, request)
+    if rich.key == TRANSACTIONS_MAP and rich.path.attribute is None:
+        return {"value": _transactions_map(endpoint, request.get_list("attributes"))}
+    attribute = rich.path.attribute
+    if attribute and attribute[0] in ("locks", "lock_count") and len(attribute) == 1:
+        tree.resolve(rich.path)
+        locks = endpoint.state.locks_on(rich.key)
+        return {"value": locks if attribute[0] == "locks" else len(locks)}
     requested = request.get("attributes")
     names = [str(name) for name in requested] if requested else None
     return {"value": tree.get(rich.path, names)}
@@ -104,7 +161,7 @@ def set_(endpoint: Endpoint, request: Request) -> Any:
             force=bool(request.get("force", False)),
         )
 
-    endpoint.state.mutate(request.transaction_id, mutation, locks=((rich.key, "exclusive"),))
+    endpoint.state.mutate(request.transaction_id, mutation, locks=_write_locks(rich))
     return {}
 
 
@@ -120,13 +177,16 @@ def multiset_attributes(endpoint: Endpoint, request: Request) -> Any:
         for name, value in items.items():
             tree.set(parse_rich(f"{rich.key}/@{name}", tree).path, value)
 
-    endpoint.state.mutate(request.transaction_id, mutation, locks=((rich.key, "exclusive"),))
+    locks = tuple(LockRequest(rich.key, "shared", attribute_key=name) for name in items)
+    endpoint.state.mutate(request.transaction_id, mutation, locks=locks)
     return {}
 
 
 @command("list", volatile=False)
 def list_(endpoint: Endpoint, request: Request) -> Any:
     rich, tree = _path(endpoint, request)
+    if rich.key == TRANSACTIONS_MAP and rich.path.attribute is None:
+        return {"value": list(endpoint.state.transaction_listing())}
     requested = [str(name) for name in request.get_list("attributes")]
     limit = request.get("max_size")
     children = tree.list(rich.path)
@@ -147,7 +207,7 @@ def list_(endpoint: Endpoint, request: Request) -> Any:
 
 @command("exists", volatile=False)
 def exists(endpoint: Endpoint, request: Request) -> Any:
-    tx_object = _transaction_object(endpoint, request.get("path"))
+    tx_object = _object_attributes(endpoint, request.get("path"))
     if tx_object is not None:
         return {"value": True}
     if str(request.get("path") or "").startswith("#"):
@@ -172,7 +232,7 @@ def remove(endpoint: Endpoint, request: Request) -> Any:
             force=bool(request.get("force", False)),
         )
 
-    endpoint.state.mutate(request.transaction_id, mutation, locks=((rich.key, "exclusive"),))
+    endpoint.state.mutate(request.transaction_id, mutation, locks=_write_locks(rich))
     return {}
 
 
@@ -180,6 +240,11 @@ def remove(endpoint: Endpoint, request: Request) -> Any:
 def copy(endpoint: Endpoint, request: Request) -> Any:
     source, tree = _path(endpoint, request, "source_path")
     destination = parse_rich(request.get("destination_path"), tree, name="destination_path")
+    if request.get("force") and request.get("ignore_existing"):
+        raise YtLocalError(
+            "Cannot specify both 'force' and 'ignore_existing' for copy",
+            attributes={"destination_path": destination.key},
+        )
     seed = new_id()
 
     def mutation(tree: Tree) -> str:
@@ -193,7 +258,7 @@ def copy(endpoint: Endpoint, request: Request) -> Any:
             id_seed=seed,
         )
 
-    locks = ((source.key, "snapshot"), (destination.key, "exclusive"))
+    locks = ((source.key, "snapshot"), *_write_locks(destination))
     return {"node_id": endpoint.state.mutate(request.transaction_id, mutation, locks=locks)}
 
 
@@ -210,7 +275,7 @@ def move(endpoint: Endpoint, request: Request) -> Any:
             force=bool(request.get("force", False)),
         )
 
-    locks = ((source.key, "exclusive"), (destination.key, "exclusive"))
+    locks = (*_write_locks(source), *_write_locks(destination))
     return {"node_id": endpoint.state.mutate(request.transaction_id, mutation, locks=locks)}
 
 
@@ -218,9 +283,24 @@ def move(endpoint: Endpoint, request: Request) -> Any:
 def lock(endpoint: Endpoint, request: Request) -> Any:
     rich, tree = _path(endpoint, request)
     node = tree.resolve(rich.path)
-    mode = str(request.get("mode", "exclusive"))
-    lock_id = endpoint.state.lock_node(request.transaction_id, rich.key, mode)
-    return {"lock_id": lock_id, "node_id": node.id, "revision": 1}
+    child_key = request.get("child_key")
+    attribute_key = request.get("attribute_key")
+    wanted = LockRequest(
+        rich.key,
+        str(request.get("mode", "exclusive")),
+        child_key=str(child_key) if child_key is not None else None,
+        attribute_key=str(attribute_key) if attribute_key is not None else None,
+    )
+    lock_id = endpoint.state.lock_node(request.transaction_id, wanted)
+    return {"lock_id": lock_id, "node_id": node.id, "revision": node_attributes(node)["revision"]}
+
+
+@command("unlock")
+def unlock(endpoint: Endpoint, request: Request) -> Any:
+    rich, tree = _path(endpoint, request)
+    tree.resolve(rich.path)
+    endpoint.state.unlock_node(request.transaction_id, rich.key)
+    return {}
 
 
 @command("execute_batch")
@@ -241,10 +321,9 @@ def execute_batch(endpoint: Endpoint, request: Request) -> Any:
             if "input" in batch_item:
                 body = yson().dumps(batch_item["input"], yson_format="binary")
                 params.setdefault("input_format", "yson")
-            output: Any = spec.handler(endpoint, Request(command=name, params=params, body=body))
-            if params.get("return_only_value") and isinstance(output, dict):
-                # Unwrapped as the HTTP layer does it (the client's batch ``get``).
-                output = cast("dict[str, Any]", output).get("value", output)
+            output = spec.handler(endpoint, Request(command=name, params=params, body=body))
+            if params.get("return_only_value") and isinstance(output, dict) and "value" in output:
+                output = output["value"]  # pyright: ignore[reportUnknownVariableType]
             results.append({"output": output} if output not in (None, {}) else {})
         except YtLocalError as error:
             results.append({"error": error.to_yt()})

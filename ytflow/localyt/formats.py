@@ -16,11 +16,12 @@ from typing import Any
 
 import orjson
 
+from ytflow.localyt.dsv import decode_dsv, encode_dsv
 from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import YtLocalError
 
 BATCH_ROWS = 4096
-SUPPORTED = ("yson", "json")
+SUPPORTED = ("yson", "json", "dsv")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def parse_format(spec: Any, *, what: str) -> RowFormat:
         attributes = dict(spec.get("$attributes", {}))  # type: ignore[union-attr]
     if name not in SUPPORTED:
         raise YtLocalError(
-            f"local-yt does not support the {name!r} format ({what}); use yson or json",
+            f"local-yt does not support the {name!r} format ({what}); use yson, json or dsv",
             attributes={"format": name},
         )
     return RowFormat(name, attributes)
@@ -61,6 +62,8 @@ def parse_format(spec: Any, *, what: str) -> RowFormat:
 
 def decode_rows(data: bytes, row_format: RowFormat) -> list[Any]:
     """Parse a request body into rows; a bad row is a YT error naming its number."""
+    if row_format.name == "dsv":
+        return decode_dsv(data)
     if row_format.name == "yson":
         try:
             rows = list(
@@ -182,6 +185,8 @@ def encode_rows(rows: Iterable[Any], row_format: RowFormat) -> Iterator[bytes]:
 
 
 def _encode_batch(rows: list[Any], row_format: RowFormat) -> bytes:
+    if row_format.name == "dsv":
+        return encode_dsv(rows)
     if row_format.name == "yson":
         return yson().dumps(rows, yson_format=row_format.yson_format, yson_type="list_fragment")
     utf8 = row_format.encode_utf8
@@ -211,7 +216,7 @@ def _to_json(value: Any, encode_utf8: bool) -> Any:  # noqa: PLR0911 - one flat 
         return [_to_json(item, encode_utf8) for item in value]  # type: ignore[misc]
     if value is None or isinstance(value, yson().YsonEntity):
         return None
-    if isinstance(value, bool):
+    if isinstance(value, (bool, yson().YsonBoolean)):  # YsonBoolean is an int, not a bool
         return bool(value)
     if isinstance(value, int):
         return int(value)
@@ -268,6 +273,12 @@ def load_structured(data: bytes, spec: Any) -> Any:
         raise YtLocalError(
             f"Error parsing the request body as {row_format.name}: {error}"
         ) from None
+
+
+def load_json_parameters(value: Any) -> Any:
+    """Command parameters sent as JSON: YT reads them with ``encode_utf8=%true`` (each UTF-8
+    byte of a string arrives as the code point of the same number), as the client sends them."""
+    return _from_json_text(value, True)
 
 
 def _from_json_text(value: Any, encode_utf8: bool) -> Any:

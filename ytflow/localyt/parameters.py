@@ -45,6 +45,7 @@ _COPY = {
     "preserve_owner",
     "preserve_acl",
     "pessimistic_quota_check",
+    "enable_cross_cell_copying",
 }
 
 # Commands not listed here check their own parameters (operation specs, queries).
@@ -69,8 +70,8 @@ KNOWN: dict[str, frozenset[str]] = {
         "copy": _COPY,
         "move": _COPY,
         "lock": {"path", "mode", "waitable", "child_key", "attribute_key"},
-        "start_transaction": {"type", "attributes", "timeout", "sticky"},
-        "start_tx": {"type", "attributes", "timeout", "sticky"},
+        "start_transaction": {"type", "attributes", "timeout", "sticky", "deadline"},
+        "start_tx": {"type", "attributes", "timeout", "sticky", "deadline"},
         "write_table": {"path", "input_format", "table_writer"},
         "read_table": {
             "path",

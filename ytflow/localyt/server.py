@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ytflow.localyt.endpoint import Endpoint
-from ytflow.localyt.formats import dump_structured
+from ytflow.localyt.formats import dump_structured, load_json_parameters
 from ytflow.localyt.parameters import check_parameters
 from ytflow.localyt.registry import Request, Streamed, all_commands
 from ytflow.localyt.yson_lib import yson
@@ -47,7 +47,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
     """Answers one HTTP request as YT's HTTP proxy would."""
 
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms stalls
+    # Headers and body go out in separate writes; with Nagle's algorithm and the client's
+    # delayed ACKs each request would stall ~40 ms.
+    disable_nagle_algorithm = True
     server: LocalYtServer  # pyright: ignore[reportIncompatibleVariableOverride] - narrowed type
 
     def do_GET(self) -> None:
@@ -139,7 +141,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             if "yson" in declared:
                 value = yson().loads(data)
             else:
-                value = yson().json_to_yson(json.loads(data))
+                value = load_json_parameters(json.loads(data))
         except Exception as error:
             raise YtLocalError(f"Error parsing command parameters ({declared}): {error}") from None
         if not isinstance(value, dict):
@@ -208,7 +210,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("X-YT-Response-Code", str(error.code))
         self.send_header(
-            "X-YT-Response-Message", error.message.encode("ascii", "replace").decode()[:1000]
+            "X-YT-Response-Message",
+            # A header value must not carry line breaks: the response would be cut short.
+            " ".join(error.message.encode("ascii", "replace").decode().split())[:1000],
         )
         self.send_header("X-YT-Error", payload.encode("ascii", "backslashreplace").decode())
         self.send_header("Content-Length", str(len(payload.encode())))

@@ -19,17 +19,13 @@ from typing import Any
 
 from ytflow.localyt.chunks import ChunkStore
 from ytflow.localyt.cypress import Chunk, Node, Tree, new_id
+from ytflow.localyt.locks import Lock, LockRequest, check_mode, lock_conflict
 from ytflow.localyt.yson_lib import yson
-from ytflow.localyt.yt_errors import (
-    CONCURRENT_TRANSACTION_LOCK_CONFLICT,
-    YtLocalError,
-    no_such_transaction,
-)
+from ytflow.localyt.yt_errors import YtLocalError, no_such_transaction
 
 Mutation = Callable[[Tree], Any]
 NULL_TRANSACTION = "0-0-0-0"
 DEFAULT_TIMEOUT_MS = 15_000
-LOCK_MODES = ("snapshot", "shared", "exclusive")
 INITIAL_NODES = ("tmp", "home", "sys")
 
 
@@ -42,9 +38,10 @@ class Transaction:
     timeout_ms: int
     attributes: dict[str, Any]
     log: list[Mutation] = field(default_factory=list[Mutation])
-    locks: dict[str, str] = field(default_factory=dict[str, str])  # node path -> lock mode
+    locks: list[Lock] = field(default_factory=list[Lock])
     last_ping: float = field(default_factory=time.monotonic)
     started: float = field(default_factory=time.time)
+    deadline: float | None = None  # wall-clock time after which it is aborted, pinged or not
 
     def ancestors(self) -> Iterator[Transaction]:
         node = self.parent
@@ -66,6 +63,8 @@ class State:
         self._version = 0
         self._views: dict[str, tuple[tuple[Any, ...], Tree]] = {}
         self.chunks.sweep(self._referenced_chunks(self.committed.root))
+        for leftover in root.glob(f"{self._file.name}.*.tmp"):  # a save cut short by a crash
+            leftover.unlink(missing_ok=True)
 
     # -- views ------------------------------------------------------------------------------
 
@@ -100,14 +99,18 @@ class State:
         transaction_id: str | None,
         mutation: Mutation,
         *,
-        locks: tuple[tuple[str, str], ...] = (),
+        locks: tuple[tuple[Any, ...] | LockRequest, ...] = (),
     ) -> Any:
-        """Apply ``mutation`` inside the transaction (or commit it at once), taking ``locks``."""
+        """Apply ``mutation`` inside the transaction (or commit it at once), taking ``locks``
+        (``(path, mode)`` tuples or ``LockRequest``s)."""
         with self.lock:
             self.expire()
             transaction = self._transaction(transaction_id)
-            for path, mode in locks:
-                self._take_lock(transaction, path, mode)
+            requests = [LockRequest.of(spec) for spec in locks]
+            for request in requests:
+                self._check_lock(transaction, request)
+            for request in requests:
+                self._record_lock(transaction, request, explicit=False)
             tree = self._view(transaction).clone()
             result = mutation(tree)
             if transaction is None:
@@ -125,7 +128,12 @@ class State:
     # -- transactions -----------------------------------------------------------------------
 
     def start(
-        self, parent_id: str | None, timeout_ms: int | None, attributes: dict[str, Any]
+        self,
+        parent_id: str | None,
+        timeout_ms: int | None,
+        attributes: dict[str, Any],
+        *,
+        deadline: float | None = None,
     ) -> str:
         with self.lock:
             self.expire()
@@ -135,6 +143,7 @@ class State:
                 parent=parent,
                 timeout_ms=int(timeout_ms or DEFAULT_TIMEOUT_MS),
                 attributes=attributes,
+                deadline=deadline,
             )
             self.transactions[transaction.id] = transaction
             return transaction.id
@@ -160,10 +169,10 @@ class State:
                 self._commit_tree(tree)
             else:
                 transaction.parent.log.extend(transaction.log)
-                for path, mode in transaction.locks.items():
-                    held = transaction.parent.locks.get(path)
-                    if held is None or LOCK_MODES.index(mode) > LOCK_MODES.index(held):
-                        transaction.parent.locks[path] = mode
+                parent_id = transaction.parent.id
+                transaction.parent.locks.extend(
+                    Lock(each.id, each.request, parent_id) for each in transaction.locks
+                )
             self._forget(transaction)
 
     def abort(self, transaction_id: str) -> None:
@@ -179,7 +188,12 @@ class State:
             now = time.monotonic()
             for transaction in list(self.transactions.values()):
                 alive = transaction.id in self.transactions
-                if alive and now - transaction.last_ping > transaction.timeout_ms / 1000:
+                past_deadline = (
+                    transaction.deadline is not None and time.time() > transaction.deadline
+                )
+                if alive and (
+                    now - transaction.last_ping > transaction.timeout_ms / 1000 or past_deadline
+                ):
                     self._abort_children(transaction)
                     self._forget(transaction)
 
@@ -217,46 +231,80 @@ class State:
 
     # -- locks ------------------------------------------------------------------------------
 
-    def _take_lock(self, transaction: Transaction | None, path: str, mode: str) -> None:
-        if mode == "snapshot":
-            if transaction is not None:
-                transaction.locks.setdefault(path, mode)
-            return
+    def _check_lock(self, transaction: Transaction | None, wanted: LockRequest) -> None:
         related = set[str]()
         if transaction is not None:
             related = {transaction.id, *(each.id for each in transaction.ancestors())}
         for other in self.transactions.values():
             if other.id in related or (
-                transaction and transaction.id in {a.id for a in other.ancestors()}
+                transaction is not None and any(a is transaction for a in other.ancestors())
             ):
                 continue
-            held = other.locks.get(path)
-            if held is None or held == "snapshot":
-                continue
-            if held == "exclusive" or mode == "exclusive" or transaction is None:
-                raise YtLocalError(
-                    f"Cannot take {mode!r} lock for node {path} since {held!r} lock is taken by "
-                    f"concurrent transaction {other.id}",
-                    code=CONCURRENT_TRANSACTION_LOCK_CONFLICT,
-                    attributes={"path": path, "winner_transaction": {"id": other.id}},
-                )
-        if transaction is not None:
-            held = transaction.locks.get(path)
-            if held is None or LOCK_MODES.index(mode) > LOCK_MODES.index(held):
-                transaction.locks[path] = mode
+            for held in other.locks:
+                if wanted.conflicts_with(held.request):
+                    raise lock_conflict(wanted, held)
 
-    def lock_node(self, transaction_id: str | None, path: str, mode: str) -> str:
+    def _record_lock(
+        self, transaction: Transaction | None, wanted: LockRequest, *, explicit: bool
+    ) -> str:
+        if transaction is None:
+            return NULL_TRANSACTION
+        if not explicit and any(wanted.covered_by(held.request) for held in transaction.locks):
+            return NULL_TRANSACTION
+        lock = Lock(new_id(), wanted, transaction.id)
+        transaction.locks.append(lock)
+        return lock.id
+
+    def lock_node(self, transaction_id: str | None, wanted: LockRequest) -> str:
         """An explicit ``lock`` command; the lock lives as long as the transaction."""
-        if mode not in LOCK_MODES:
-            raise YtLocalError(
-                f"Unknown lock mode {mode!r}; expected one of {', '.join(LOCK_MODES)}"
-            )
+        check_mode(wanted.mode)
         with self.lock:
+            self.expire()
             transaction = self._transaction(transaction_id)
             if transaction is None:
-                raise YtLocalError("Cannot take a lock outside of a transaction", code=1)
-            self._take_lock(transaction, path, mode)
-            return new_id()
+                raise YtLocalError(
+                    f"Cannot take a lock for node {wanted.path} outside of a transaction",
+                    attributes={"path": wanted.path},
+                )
+            self._check_lock(transaction, wanted)
+            return self._record_lock(transaction, wanted, explicit=True)
+
+    def unlock_node(self, transaction_id: str | None, path: str) -> None:
+        """Drop the transaction's explicit locks on ``path`` (``unlock``)."""
+        with self.lock:
+            transaction = self._transaction(transaction_id)
+            if transaction is not None:
+                transaction.locks = [
+                    each for each in transaction.locks if each.request.path != path
+                ]
+
+    def transaction_listing(self) -> dict[str, dict[str, Any]]:
+        """Live transactions by id with their attributes (``//sys/transactions``)."""
+        with self.lock:
+            self.expire()
+            return {
+                transaction_id: self.transaction_attributes(transaction_id)
+                for transaction_id in self.transactions
+            }
+
+    def locks_on(self, path: str) -> list[dict[str, Any]]:
+        """The locks every live transaction holds on ``path`` (``@locks``)."""
+        with self.lock:
+            self.expire()
+            return [
+                held.describe()
+                for transaction in self.transactions.values()
+                for held in transaction.locks
+                if held.request.path == path
+            ]
+
+    def find_lock(self, lock_id: str) -> Lock | None:
+        with self.lock:
+            for transaction in self.transactions.values():
+                for held in transaction.locks:
+                    if held.id == lock_id:
+                        return held
+            return None
 
     # -- persistence ------------------------------------------------------------------------
 

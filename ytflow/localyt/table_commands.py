@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ytflow.localyt.cypress import Tree
+from ytflow.localyt.cypress import Chunk, Tree
 from ytflow.localyt.formats import encode_rows, iter_rows, parse_format
 from ytflow.localyt.registry import Request, Streamed, command
 from ytflow.localyt.rich_paths import parse_rich
@@ -85,6 +85,39 @@ def read_table(endpoint: Endpoint, request: Request) -> Any:
             "approximate_row_count": max(total - start, 0),
         },
     )
+
+
+@command("concatenate")
+def concatenate(endpoint: Endpoint, request: Request) -> Any:
+    """Join the chunks of tables (or files) into the destination, as YT's concatenate does."""
+    tree = endpoint.state.view(request.transaction_id)
+    sources = [
+        parse_rich(each, tree, name="source_paths") for each in request.get_list("source_paths")
+    ]
+    destination = parse_rich(request.get("destination_path"), tree, name="destination_path")
+    target = tree.resolve(destination.path)
+    chunks: list[Chunk] = []
+    for source in sources:
+        node = tree.resolve(source.path)
+        if node.type != target.type or node.type not in ("table", "file"):
+            raise YtLocalError(
+                f"Cannot concatenate {node.type} {source.key} into {target.type} "
+                f"{destination.key}: sources and destination must all be tables or all files",
+                attributes={"source_path": source.key, "destination_path": destination.key},
+            )
+        chunks.extend(node.chunks)
+    append = bool(destination.attributes.get("append", False))
+
+    def mutation(tree: Tree) -> None:
+        tree.replace_data(destination.path, chunks, append=append)
+        node = tree.resolve(destination.path)
+        node.attributes.pop("sorted_by", None)
+        node.attributes.pop("md5", None)
+
+    mode = "shared" if append else "exclusive"
+    locks = ((destination.key, mode), *((source.key, "snapshot") for source in sources))
+    endpoint.state.mutate(request.transaction_id, mutation, locks=locks)
+    return {}
 
 
 def _names(value: Any) -> list[str]:

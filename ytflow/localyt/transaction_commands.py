@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ytflow.localyt.registry import Request, command
@@ -26,8 +27,25 @@ def start_transaction(endpoint: Endpoint, request: Request) -> Any:
         raise YtLocalError(f"local-yt supports only master transactions, not {kind!r}")
     attributes = dict(request.get("attributes") or {})
     timeout = request.get("timeout")
-    transaction_id = endpoint.state.start(request.transaction_id, timeout, attributes)
+    transaction_id = endpoint.state.start(
+        request.transaction_id, timeout, attributes, deadline=_deadline(request.get("deadline"))
+    )
     return {"transaction_id": transaction_id}
+
+
+def _deadline(value: Any) -> float | None:
+    """YT's ``deadline`` parameter: an ISO 8601 UTC time."""
+    if value is None:
+        return None
+    text = str(value).replace("Z", "+00:00")
+    try:
+        stamp = datetime.fromisoformat(text)
+    except ValueError:
+        raise YtLocalError(
+            f"Cannot parse transaction deadline {value!r}; expected ISO 8601",
+            attributes={"deadline": str(value)},
+        ) from None
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
 
 
 @command("ping_transaction")
