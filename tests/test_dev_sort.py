@@ -415,6 +415,7 @@ def test_is_sorted_file(tmp_path: Path) -> None:
         is_sorted_file(broken, ["k"])
 
 
+@pytest.mark.slow  # ~9 s: memory bounds, run in the slow CI step
 def test_memory_stays_bounded_by_run_bytes(tmp_path: Path) -> None:
     rng = random.Random(7)
     source = tmp_path / "big.jsonl"

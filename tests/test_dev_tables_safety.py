@@ -194,6 +194,7 @@ TWO_MILLION = 2_000_000
 STREAMING_PEAK_LIMIT = 48 * 1024 * 1024
 
 
+@pytest.mark.slow  # ~10 s of 2M rows: memory bounds, run in the slow CI step
 def test_writing_two_million_rows_streams_the_generator(client: DevClient) -> None:
     produced = 0
 
@@ -214,6 +215,7 @@ def test_writing_two_million_rows_streams_the_generator(client: DevClient) -> No
     assert client.row_count(DATA) == TWO_MILLION
 
 
+@pytest.mark.slow  # ~10 s of 2M rows: memory bounds, run in the slow CI step
 def test_reading_two_million_rows_streams_them(client: DevClient) -> None:
     client.write_table(DATA, ({"id": i} for i in range(TWO_MILLION)))
     tracemalloc.start()
