@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ytflow.localyt.cypress import NODE_TYPES, Tree, new_id, node_attributes
+from ytflow.localyt.cypress import Tree, new_id
 from ytflow.localyt.formats import load_structured
 from ytflow.localyt.locks import LockRequest
+from ytflow.localyt.node_attributes import NODE_TYPES, node_attributes
 from ytflow.localyt.registry import COMMANDS, Request, command
 from ytflow.localyt.rich_paths import RichPath, parse_rich
 from ytflow.localyt.yson_lib import yson
