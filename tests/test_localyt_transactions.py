@@ -190,3 +190,9 @@ def test_create_ignore_existing_takes_no_lock(client):
         client.commit_transaction(writer)
         client.commit_transaction(other)
     assert client.list("//tmp/shared_dir") == ["a", "b"]
+
+
+def test_aborting_the_null_transaction_is_a_no_such_transaction_error(yt_client):
+    with pytest.raises(yt.YtResponseError) as refused:
+        yt_client.abort_transaction("0-0-0-0")
+    assert refused.value.is_no_such_transaction()

@@ -151,16 +151,14 @@ class State:
     def ping(self, transaction_id: str) -> None:
         with self.lock:
             self.expire()
-            transaction = self._transaction(transaction_id)
-            assert transaction is not None
+            transaction = self._required(transaction_id)
             for each in (transaction, *transaction.ancestors()):
                 each.last_ping = time.monotonic()
 
     def commit(self, transaction_id: str) -> None:
         with self.lock:
             self.expire()
-            transaction = self._transaction(transaction_id)
-            assert transaction is not None
+            transaction = self._required(transaction_id)
             self._abort_children(transaction)
             if transaction.parent is None:
                 tree = self.committed.clone()
@@ -177,8 +175,7 @@ class State:
 
     def abort(self, transaction_id: str) -> None:
         with self.lock:
-            transaction = self._transaction(transaction_id)
-            assert transaction is not None
+            transaction = self._required(transaction_id)
             self._abort_children(transaction)
             self._forget(transaction)
 
@@ -199,8 +196,7 @@ class State:
 
     def transaction_attributes(self, transaction_id: str) -> dict[str, Any]:
         with self.lock:
-            transaction = self._transaction(transaction_id)
-            assert transaction is not None
+            transaction = self._required(transaction_id)
             return {
                 "id": transaction.id,
                 "type": "transaction",
@@ -211,6 +207,13 @@ class State:
                 ),
                 **transaction.attributes,
             }
+
+    def _required(self, transaction_id: str | None) -> Transaction:
+        """The live transaction a command names; the null id names none (YT's error too)."""
+        transaction = self._transaction(transaction_id)
+        if transaction is None:
+            raise no_such_transaction(str(transaction_id or NULL_TRANSACTION))
+        return transaction
 
     def _transaction(self, transaction_id: str | None) -> Transaction | None:
         if not transaction_id or transaction_id == NULL_TRANSACTION:
