@@ -280,3 +280,14 @@ def test_client_sort_errors_name_the_culprit(yt_client):
 
 def _client(local: LocalYt) -> yt.YtClient:
     return make_client(local)
+
+
+def test_client_run_erase_removes_a_range_or_everything(yt_client):
+    yt_client.write_table(
+        yt.TablePath("//tmp/erase_me", sorted_by=["k"]), [{"k": index} for index in range(10)]
+    )
+    yt_client.run_erase("//tmp/erase_me[#2:#5]")
+    assert [row["k"] for row in yt_client.read_table("//tmp/erase_me")] == [0, 1, 5, 6, 7, 8, 9]
+    assert yt_client.get("//tmp/erase_me/@sorted_by") == ["k"]
+    yt_client.run_erase("//tmp/erase_me")
+    assert yt_client.row_count("//tmp/erase_me") == 0

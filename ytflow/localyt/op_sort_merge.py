@@ -1,4 +1,4 @@
-"""The sort and merge operations: no user jobs, just rows moved between tables in YT's order.
+"""The sort, merge and erase operations: no user jobs, just rows moved between tables in YT's order.
 
 Sort reads every input range, orders the rows stably by ``sort_by`` with YT's order across
 types (``table_io.row_key``) and writes one sorted chunk. Merge concatenates its inputs
@@ -17,6 +17,7 @@ from ytflow.localyt.cypress import Chunk, Node, Tree
 from ytflow.localyt.op_kinds import OperationContext, OutputWrite, operation_kind
 from ytflow.localyt.rich_paths import RichPath, parse_rich
 from ytflow.localyt.table_io import chunk_rows, row_key, select_rows, table_rows, write_chunk
+from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import SORT_ORDER_VIOLATION, YtLocalError, resolve_error, unsupported
 
 CANCEL_CHECK_ROWS = 4096
@@ -66,6 +67,7 @@ _TUNING_OPTIONS = frozenset(
 )
 _SORT_OPTIONS = frozenset({"input_table_paths", "output_table_path", "sort_by"})
 _MERGE_OPTIONS = frozenset({"input_table_paths", "output_table_path", "mode", "merge_by"})
+_ERASE_OPTIONS = frozenset({"table_path"})
 
 
 @operation_kind("sort")
@@ -134,6 +136,36 @@ def run_merge(ctx: OperationContext) -> list[OutputWrite]:
     chunk = write_chunk(ctx.endpoint.state.chunks, _cancellable(ctx, merged))
     _count_job(ctx)
     return [_output_write(ctx, tree, output, chunk, merge_by)]
+
+
+@operation_kind("erase")
+def run_erase(ctx: OperationContext) -> list[OutputWrite]:
+    """Remove the rows the path's ranges select (all rows without ranges); order is kept."""
+    _check_options(ctx, _ERASE_OPTIONS)
+    tree = ctx.view()
+    rich = parse_rich(ctx.spec.get("table_path"), tree, name="table_path")
+    node = _table(tree, rich)
+    store = ctx.endpoint.state.chunks
+    ranges: list[Any] = list(rich.attributes.get("ranges") or [])
+    erased: set[int] = set()
+    if ranges:
+        index = 0
+        marked = select_rows(store, node, {"ranges": ranges}, control={"enable_row_index": True})
+        for item in _cancellable(ctx, marked):
+            if isinstance(item, yson().YsonEntity):
+                index = int(item.attributes["row_index"])
+                continue
+            erased.add(index)
+            index += 1
+        kept: Iterable[Any] = (
+            row for number, row in enumerate(table_rows(store, node)) if number not in erased
+        )
+    else:
+        kept = iter(())
+    chunk = write_chunk(store, kept)
+    _count_job(ctx)
+    sorted_by = _sorted_by(tree, rich) or None
+    return [OutputWrite(path=RichPath(rich.path, {}), chunks=[chunk], sorted_by=sorted_by)]
 
 
 def sort_columns(value: Any, name: str, ctx: OperationContext) -> list[str]:
