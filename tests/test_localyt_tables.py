@@ -196,3 +196,19 @@ def test_dsv_rows_round_trip_with_escapes(client):
     assert list(client.read_table("//tmp/t", format=yt.DsvFormat())) == rows
     client.write_table("//tmp/typed", [{"n": 5, "flag": True}])
     assert list(client.read_table("//tmp/typed", format="dsv")) == [{"n": "5", "flag": "true"}]
+
+
+def test_a_key_range_read_reports_its_start_row_index(yt_client):
+    yt_client.write_table(
+        yt.TablePath("//tmp/keyed", sorted_by=["k"]), [{"k": index} for index in range(10)]
+    )
+    parameters: dict[str, object] = {}
+    rows = list(
+        yt_client.read_table(
+            yt.TablePath("//tmp/keyed", lower_key=[4], upper_key=[7]),
+            response_parameters=parameters,
+            enable_read_parallel=False,
+        )
+    )
+    assert [row["k"] for row in rows] == [4, 5, 6]
+    assert parameters["start_row_index"] == 4

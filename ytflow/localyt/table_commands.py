@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ytflow.localyt.cypress import Chunk, Tree
+from ytflow.localyt.cypress import Chunk, Node, Tree
 from ytflow.localyt.formats import encode_rows, iter_rows, parse_format
 from ytflow.localyt.registry import Request, Streamed, command
 from ytflow.localyt.rich_paths import parse_rich
@@ -78,6 +78,8 @@ def read_table(endpoint: Endpoint, request: Request) -> Any:
     rows = select_rows(endpoint.state.chunks, node, rich.attributes, control=control)
     total = sum(chunk.rows for chunk in node.chunks)
     start = _start_row_index(rich.attributes, total)
+    if start is None:  # a key limit: the first selected row's index needs a look at the rows
+        start = _first_selected_row(endpoint, node, rich.attributes, total)
     return Streamed(
         encode_rows(rows, row_format),
         response_parameters={
@@ -125,10 +127,26 @@ def _names(value: Any) -> list[str]:
     return [str(name) for name in items]
 
 
-def _start_row_index(attributes: dict[str, Any], total: int) -> int:
+def _start_row_index(attributes: dict[str, Any], total: int) -> int | None:
+    """Where the read starts, from the first range's row-index limit (None: a key limit)."""
     ranges: list[Any] = list(attributes.get("ranges") or [])
     if not ranges:
         return 0
     first: dict[str, Any] = dict(ranges[0])
     limit: dict[str, Any] = dict(first.get("exact") or first.get("lower_limit") or {})
+    if "key" in limit and "row_index" not in limit:
+        return None
     return min(int(limit.get("row_index", 0)), total)
+
+
+def _first_selected_row(
+    endpoint: Endpoint, node: Node, attributes: dict[str, Any], total: int
+) -> int:
+    """The row index of the first row the ranges select (the table's end if none)."""
+    first_range = {"ranges": list(attributes.get("ranges") or [])[:1]}
+    control = {"enable_row_index": True}
+    for item in select_rows(endpoint.state.chunks, node, first_range, control=control):
+        marker: Any = getattr(item, "attributes", None)
+        if marker and "row_index" in marker:
+            return int(marker["row_index"])
+    return total
