@@ -16,7 +16,14 @@ from typing import Any
 from ytflow.localyt.cypress import Chunk, Node, Tree
 from ytflow.localyt.op_kinds import OperationContext, OutputWrite, operation_kind
 from ytflow.localyt.rich_paths import RichPath, parse_rich
-from ytflow.localyt.table_io import chunk_rows, row_key, select_rows, table_rows, write_chunk
+from ytflow.localyt.table_io import (
+    chunk_rows,
+    last_row,
+    row_key,
+    select_rows,
+    table_rows,
+    write_chunk,
+)
 from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import SORT_ORDER_VIOLATION, YtLocalError, resolve_error, unsupported
 
@@ -289,7 +296,7 @@ def _output_write(
     if sorted_by is None or existing != sorted_by:
         return OutputWrite(path=output, chunks=[chunk], sorted_by=None, append=True)
     keys = [name.encode() for name in sorted_by]
-    last = _last(table_rows(ctx.endpoint.state.chunks, node))
+    last = last_row(ctx.endpoint.state.chunks, node)
     first = _first(chunk_rows(ctx.endpoint.state.chunks, chunk))
     if last is not None and first is not None and row_key(first, keys) < row_key(last, keys):
         raise YtLocalError(
@@ -303,13 +310,6 @@ def _output_write(
 
 def _first(rows: Iterable[Any]) -> Any:
     return next(iter(rows), None)
-
-
-def _last(rows: Iterable[Any]) -> Any:
-    last = None
-    for row in rows:
-        last = row
-    return last
 
 
 def _cancellable(ctx: OperationContext, rows: Iterable[Any]) -> Iterator[Any]:

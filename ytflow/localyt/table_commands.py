@@ -9,7 +9,13 @@ from ytflow.localyt.cypress import Chunk, Node, Tree
 from ytflow.localyt.formats import encode_rows, iter_rows, parse_format
 from ytflow.localyt.registry import Request, Streamed, command
 from ytflow.localyt.rich_paths import parse_rich
-from ytflow.localyt.table_io import check_sorted, row_key, select_rows, table_rows, write_chunk
+from ytflow.localyt.table_io import (
+    check_sorted,
+    last_row,
+    row_key,
+    select_rows,
+    write_chunk,
+)
 from ytflow.localyt.yt_errors import SORT_ORDER_VIOLATION, YtLocalError, resolve_error
 
 if TYPE_CHECKING:
@@ -36,9 +42,7 @@ def write_table(endpoint: Endpoint, request: Request) -> Any:
         rows = checked
         existing = _names(node.attributes.get("sorted_by"))
         if append and node.chunks and existing == sorted_by:
-            last = None
-            for row in table_rows(state.chunks, node):
-                last = row
+            last = last_row(state.chunks, node)
             if last is not None and checked and row_key(checked[0], keys) < row_key(last, keys):
                 raise YtLocalError(
                     f"Sort order violation: the first appended row sorts before the last row of "

@@ -36,6 +36,18 @@ def table_rows(store: ChunkStore, node: Node) -> Iterator[Any]:
         yield from chunk_rows(store, chunk)
 
 
+def last_row(store: ChunkStore, node: Node) -> Any:
+    """The table's last row (None if empty), reading only its last non-empty chunk: what a
+    sorted append compares against."""
+    for chunk in reversed(node.chunks):
+        if chunk.rows:
+            last = None
+            for row in chunk_rows(store, chunk):
+                last = row
+            return last
+    return None
+
+
 def write_chunk(store: ChunkStore, rows: Iterable[Any]) -> Chunk:
     """Write rows as one binary-YSON chunk; the count is recorded for ``row_count``."""
     count = 0
