@@ -22,9 +22,9 @@ from dev_map_helpers import INPUT, MAP_STAGE, MAPPER, OUTPUT, failed, map_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ytflow.client.row_encoding import MAX_ROW_WEIGHT
 from ytflow.dev import job_output
 from ytflow.dev.job_output import OutputChecker
-from ytflow.dev.rows import MAX_ROW_WEIGHT
 
 CREATE = stage_code(
     """

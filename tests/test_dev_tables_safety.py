@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from dev_table_helpers import DATA, OTHER_DATA, meta_json
 
+from ytflow.client.row_encoding import MAX_ROW_WEIGHT
 from ytflow.dev.client import DevClient
 from ytflow.dev.metadata import META_DIR_NAME, MetaStore
-from ytflow.dev.rows import MAX_ROW_WEIGHT
 from ytflow.dev.table_locks import LOCKS_DIR_NAME
 from ytflow.errors import RowError, YtPathError
 

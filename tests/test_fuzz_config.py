@@ -29,9 +29,10 @@ from conftest import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ytflow.core import Pipeline
 from ytflow.core.config import load_pipeline_config
 from ytflow.core.discovery import load_stage_config
-from ytflow.core.runner import run_command
+from ytflow.core.runner import run_guarded
 from ytflow.core.yaml_files import MAX_DEPTH, parse_yaml
 from ytflow.errors import ConfigError
 
@@ -271,7 +272,7 @@ def _fuzz_run(runnable, capsys, path, value, into_stage) -> None:
     (root / "configs" / "config.yaml").write_text(yaml.safe_dump(pipeline), encoding="utf-8")
     (root / "stages" / "only" / "config.yaml").write_text(yaml.safe_dump(stage), encoding="utf-8")
     capsys.readouterr()
-    code = run_command(root)
+    code = run_guarded(lambda: Pipeline(root).run())
     err = capsys.readouterr().err
     assert code in (0, 2), err
     assert "Traceback" not in err

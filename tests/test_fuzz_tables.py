@@ -17,8 +17,8 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ytflow.client.row_encoding import MAX_NESTING_DEPTH
 from ytflow.dev.client import DevClient
-from ytflow.dev.rows import MAX_NESTING_DEPTH
 from ytflow.errors import RowError, YtflowError
 
 # A quick pass by default; YTFLOW_FUZZ_EXAMPLES=2000 for a thorough one.

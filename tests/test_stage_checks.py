@@ -12,7 +12,8 @@ import re
 import pytest
 from conftest import MakePipeline, assert_config_error, read_dev_table, run_cli, stage_code
 
-from ytflow.core.runner import run_command
+from ytflow.core import Pipeline
+from ytflow.core.runner import run_guarded
 
 # Most cases run in-process through run_command (what `ytflow run` calls) for speed; one case
 # of each kind also runs as a real `ytflow run` so exit codes and stderr are the user's.
@@ -24,7 +25,7 @@ class Ran:
 
     def __init__(self, root, capsys) -> None:
         capsys.readouterr()
-        self.returncode = run_command(root)
+        self.returncode = run_guarded(lambda: Pipeline(root).run())
         self.stderr = capsys.readouterr().err
 
 

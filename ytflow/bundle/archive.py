@@ -12,7 +12,6 @@ import gzip
 import hashlib
 import os
 import shutil
-import sys
 import tarfile
 import tempfile
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ytflow.bundle.collect import LAUNCHER_NAME, Member, collect_members
+from ytflow.bundle.collect import Member, collect_members
 
 try:
     import fcntl
@@ -92,6 +91,39 @@ def build_bundle(
     )
 
 
+class BundleSource:
+    """Builds a pipeline's bundle on first use and hands out the same one after.
+
+    Both backends hold one: dev extracts it into sandboxes, prod uploads it. Built lazily,
+    so a run without operations never packs anything.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        output_dir: Path,
+        upload_modules: Sequence[str] = (),
+        upload_paths: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        self.root = root
+        self.output_dir = output_dir
+        self._upload_modules = tuple(upload_modules)
+        self._upload_paths = tuple(upload_paths)
+        self._bundle: Bundle | None = None
+
+    def get(self) -> Bundle:
+        """The bundle, built now if this is the first call."""
+        if self._bundle is None:
+            self._bundle = build_bundle(
+                self.root,
+                output_dir=self.output_dir,
+                upload_modules=self._upload_modules,
+                upload_paths=self._upload_paths,
+            )
+        return self._bundle
+
+
 def _lock_while_open(fd: int) -> None:
     """Hold an ``flock`` on a temp archive while it is written: the kernel drops it when the
     builder dies, so a temp whose lock can be taken is a dead builder's leftover."""
@@ -127,14 +159,6 @@ def extract_bundle(bundle: Bundle, target: Path) -> None:
     target.mkdir(parents=True)
     with tarfile.open(bundle.archive, mode="r:gz") as tar:
         tar.extractall(target, filter="data")
-
-
-def launcher_command(stage: str, script: str, *, python: str = sys.executable) -> list[str]:
-    """The argv that runs job ``script`` of ``stage`` with cwd at an extracted bundle's root.
-
-    ``script`` is relative to ``stages/<stage>/`` (e.g. ``src/mapper.py``), as in the config.
-    """
-    return [python, LAUNCHER_NAME, stage, script]
 
 
 class _Writable(Protocol):

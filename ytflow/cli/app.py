@@ -17,8 +17,15 @@ from ytflow import __version__
 from ytflow.cli.local_yt import local_yt
 from ytflow.cli.render import rows_caption, rows_table, tables_table
 from ytflow.cli.scaffold import run_command_line, scaffold
+from ytflow.core import Pipeline
 from ytflow.core.backends import DEV_DIR
-from ytflow.core.runner import print_error, run_command
+from ytflow.core.runner import (
+    RUN_EXIT_CODES,
+    ConfigOption,
+    StageOption,
+    print_error,
+    run_guarded,
+)
 from ytflow.dev import DevTableStore
 from ytflow.errors import TableNotFound, UsageError, YtflowError, YtPathError
 from ytflow.paths import table_name
@@ -60,29 +67,13 @@ def _main(
     """Batch data pipelines on YTsaurus."""
 
 
-@app.command()
+@app.command(help=f"Run a pipeline (same as `python pipeline.py`).\n\n{RUN_EXIT_CODES}")
 def run(
     directory: PipelineDir = Path(),
-    config: Annotated[
-        str | None,
-        typer.Option("--config", metavar="FILE", help="Config file (default configs/config.yaml)."),
-    ] = None,
-    stage: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--stage",
-            "-s",
-            metavar="NAME",
-            help="Run only this stage; repeat for several, run in order.",
-        ),
-    ] = None,
+    config: ConfigOption = None,
+    stage: StageOption = None,
 ) -> None:
-    """Run a pipeline (same as `python pipeline.py`).
-
-    Exit 0 done; 1 a stage failed; 2 a config or usage error; 3 another run of
-    this pipeline is in progress (it is named; nothing ran); 130 interrupted.
-    """
-    raise typer.Exit(run_command(directory, config_file=config, stages=stage))
+    raise typer.Exit(run_guarded(lambda: Pipeline(directory, config_file=config).run(stage)))
 
 
 @app.command()

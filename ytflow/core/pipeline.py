@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import difflib
 import inspect
@@ -12,6 +11,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
+
+import typer
 
 from ytflow.core.backends import DEV_DIR, check_bundle_config, make_client
 from ytflow.core.config import PipelineConfig, load_pipeline_config
@@ -23,6 +24,7 @@ from ytflow.core.discovery import (
 )
 from ytflow.core.logging_setup import OPERATION_LOG, configure_logging, stage_logger
 from ytflow.core.run_lock import run_lock
+from ytflow.core.runner import RUN_EXIT_CODES, ConfigOption, StageOption, run_guarded
 from ytflow.core.stage import StageDeps
 from ytflow.core.tracebacks import user_traceback
 from ytflow.errors import ConfigError, StageError, UsageError
@@ -84,18 +86,15 @@ class Pipeline:
         caller = frame.f_back if frame else None
         caller_file = caller.f_globals.get("__file__") if caller else None
         root = Path(caller_file).resolve().parent if caller_file else Path.cwd()
-        parser = argparse.ArgumentParser(
-            prog="pipeline.py",
-            description=f"Run the ytflow pipeline in {root} (like `ytflow run`).",
-        )
-        parser.add_argument("--config", metavar="FILE", help=f"config file (default {CONFIG_FILE})")
-        parser.add_argument(
-            "--stage", metavar="NAME", action="append", help="run only this stage (repeatable)"
-        )
-        args = parser.parse_args(argv)
-        from ytflow.core.runner import run_command  # noqa: PLC0415 - avoids an import cycle
 
-        sys.exit(run_command(root, config_file=args.config, stages=args.stage))
+        def run(config: ConfigOption = None, stage: StageOption = None) -> None:
+            raise typer.Exit(run_guarded(lambda: cls(root, config_file=config).run(stage)))
+
+        run.__doc__ = f"Run the ytflow pipeline in {root} (like `ytflow run`).\n\n{RUN_EXIT_CODES}"
+        command = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        command.command()(run)
+        command(args=None if argv is None else list(argv), prog_name="pipeline.py")
+        sys.exit(0)  # typer exits itself; this only satisfies NoReturn
 
     def _run_stage(
         self, spec: StageSpec, deps: StageDeps, debug: dict[str, Any], logger: logging.Logger

@@ -13,11 +13,12 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Generator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Generator
 from types import FrameType
+from typing import Annotated
 
-from ytflow.core.pipeline import Pipeline
+import typer
+
 from ytflow.errors import YtflowError
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
@@ -31,13 +32,31 @@ class Terminated(BaseException):
     """
 
 
-def run_command(
-    root: Path | str, *, config_file: str | None = None, stages: Sequence[str] | None = None
-) -> int:
-    """Run the pipeline in ``root`` and return the process exit code."""
+ConfigOption = Annotated[
+    str | None,
+    typer.Option("--config", metavar="FILE", help="Config file (default configs/config.yaml)."),
+]
+StageOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--stage",
+        "-s",
+        metavar="NAME",
+        help="Run only this stage; repeat for several, run in order.",
+    ),
+]
+RUN_EXIT_CODES = (
+    "Exit 0 done; 1 a stage failed; 2 a config or usage error; 3 another run of this pipeline "
+    "is in progress (it is named; nothing ran); 130 interrupted; 143 terminated."
+)
+"""The options and exit codes of ``ytflow run`` and ``python pipeline.py``, defined once."""
+
+
+def run_guarded(run: Callable[[], object]) -> int:
+    """Call ``run`` (a pipeline run) and return the process exit code for how it ended."""
     try:
         with _sigterm_raises():
-            Pipeline(root, config_file=config_file).run(stages)
+            run()
     except YtflowError as error:
         if not getattr(error, "reported", False):
             print_error(error)

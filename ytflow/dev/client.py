@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
@@ -9,20 +10,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ytflow.client.base import Mode, Row, YtClient
+from ytflow.client.job_secrets import JobSecrets
 from ytflow.dev.table_store import DevTableStore
 from ytflow.errors import UsageError
 from ytflow.ops import (
     MapOperation,
     MapReduceOperation,
     OperationResult,
-    OperationSpec,
     ReduceOperation,
     SortOperation,
     VanillaOperation,
 )
 
 if TYPE_CHECKING:
-    from ytflow.bundle import Bundle
+    from ytflow.bundle import Bundle, BundleSource
     from ytflow.dev.operations import DevOperations
 
 
@@ -48,10 +49,10 @@ class DevClient(YtClient):
         self.dev_dir = dev_dir
         self.root = root
         self.tables = DevTableStore(dev_dir)
+        self.secrets = JobSecrets(job_secrets or {})
         self._upload_modules = tuple(upload_modules)
         self._upload_paths = tuple(upload_paths)
-        self._job_secrets = dict(job_secrets or {})
-        self._bundle: Bundle | None = None
+        self._bundles: BundleSource | None = None
 
     @cached_property
     def operations(self) -> DevOperations:
@@ -97,48 +98,47 @@ class DevClient(YtClient):
                 "that jobs run from",
                 hint="create it as DevClient(dev_dir, root=pipeline_folder)",
             )
-        if self._bundle is None:
-            from ytflow.bundle import build_bundle  # noqa: PLC0415 - start-up time
+        if self._bundles is None:
+            from ytflow.bundle import BundleSource  # noqa: PLC0415 - start-up time
 
-            self._bundle = build_bundle(
+            self._bundles = BundleSource(
                 self.root,
                 output_dir=self.dev_dir / ".bundle",
                 upload_modules=self._upload_modules,
                 upload_paths=self._upload_paths,
             )
-        return self._bundle
+        return self._bundles.get()
 
     def job_env(self, sandbox: Path) -> dict[str, str]:
         """A job's whole environment: nothing leaks from the driver but ``PATH``."""
-        env = {
+        return {
             "PATH": os.environ.get("PATH", os.defpath),
             "LANG": "C.UTF-8",
             "TMPDIR": str(sandbox / "tmp"),
             "YTFLOW_DRIVER_PID": str(os.getpid()),  # the launcher kills the job if we die
+            **self.secrets.environment(),
         }
-        env.update({f"YT_SECURE_VAULT_{key}": value for key, value in self._job_secrets.items()})
-        return env
 
     def mask(self, text: str) -> str:
         """``text`` with every job secret's value replaced by ``***`` (for logs and errors)."""
-        for value in sorted(self._job_secrets.values(), key=len, reverse=True):
-            if len(value) >= 4:
-                text = text.replace(value, "***")
-        return text
+        return self.secrets.mask(text)
 
-    def _run_operation(self, spec: OperationSpec, *, stage: str) -> OperationResult:
-        if isinstance(spec, MapOperation | ReduceOperation | MapReduceOperation):
-            # Jobs read the input files in place, so inputs hold still (a write elsewhere
-            # waits) and outputs have one writer; all locks taken at once, in name order.
-            with self.tables.holding([*spec.input_table, *spec.output_table]):
-                if isinstance(spec, MapOperation):
-                    return self.operations.map(spec, stage)
-                if isinstance(spec, ReduceOperation):
-                    return self.operations.reduce(spec, stage)
-                return self.operations.map_reduce(spec, stage)
-        if isinstance(spec, SortOperation):
-            return self.operations.sort(spec)
-        assert isinstance(spec, VanillaOperation)
+    def _run_map(self, spec: MapOperation, stage: str) -> OperationResult:
+        with self._holding(spec):
+            return self.operations.map(spec, stage)
+
+    def _run_reduce(self, spec: ReduceOperation, stage: str) -> OperationResult:
+        with self._holding(spec):
+            return self.operations.reduce(spec, stage)
+
+    def _run_map_reduce(self, spec: MapReduceOperation, stage: str) -> OperationResult:
+        with self._holding(spec):
+            return self.operations.map_reduce(spec, stage)
+
+    def _run_sort(self, spec: SortOperation) -> OperationResult:
+        return self.operations.sort(spec)
+
+    def _run_vanilla(self, spec: VanillaOperation, stage: str) -> OperationResult:
         from ytflow.dev.vanilla import run_vanilla  # noqa: PLC0415 - start-up time
 
         self.operations.note_image(spec.resources)
@@ -151,3 +151,10 @@ class DevClient(YtClient):
             mask=self.mask,
             open_log=lambda: self.operations.stage_logs.open(stage),
         )
+
+    def _holding(
+        self, spec: MapOperation | ReduceOperation | MapReduceOperation
+    ) -> contextlib.AbstractContextManager[None]:
+        """Jobs read the input files in place, so inputs hold still (a write elsewhere waits)
+        and outputs have one writer; all locks taken at once, in name order."""
+        return self.tables.holding([*spec.input_table, *spec.output_table])

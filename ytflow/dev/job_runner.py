@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ytflow.client.row_encoding import MAX_ROW_WEIGHT
 from ytflow.dev import job_output
 from ytflow.dev.job_input import Segment, open_input, read_position
 from ytflow.dev.job_memory import tree_rss
-from ytflow.dev.rows import MAX_ROW_WEIGHT
 
 _POLL_SECONDS = 0.05
 _STDERR_LINE_BYTES = 1 << 16  # a longer stderr line is stored in pieces

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ytflow.bundle import Bundle, extract_bundle, launcher_command
+from ytflow.bundle import Bundle, extract_bundle, launcher_command, require_script
 from ytflow.dev import job_memory
 from ytflow.dev.external_sort import sort_jsonl
 from ytflow.dev.job_input import Segment, json_key, split_keys, split_lines
@@ -318,13 +318,7 @@ class DevOperations:
         """``.dev/sandbox_<in>-><out>/``, recreated clean with the extracted bundle."""
         bundle = self._bundle()
         for script in scripts:
-            member = f"stages/{stage}/{script}"
-            if member not in bundle.files:
-                raise OperationError(
-                    f"job script {member} is not in the code bundle",
-                    hint="job scripts are relative to stages/<stage>/; check the path and "
-                    ".ytignore (the cluster would not find it either)",
-                )
+            require_script(bundle.files, stage, script)
         name = "+".join(map(table_name, inputs)) + "->" + "+".join(map(table_name, outputs))
         sandbox = self.dev_dir / f"sandbox_{name}"
         extract_bundle(bundle, sandbox)

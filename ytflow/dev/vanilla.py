@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ytflow.bundle import Bundle, extract_bundle, launcher_command
+from ytflow.bundle import Bundle, extract_bundle, vanilla_command
 from ytflow.dev.job_runner import JobSpec
 from ytflow.dev.operations import memory_limit_bytes, time_limit_error
 from ytflow.dev.progress import OperationProgress
@@ -39,7 +39,7 @@ def run_vanilla(
     sandbox = dev_dir / f"{stage}_sandbox"
     extract_bundle(bundle, sandbox)
     (sandbox / "tmp").mkdir(exist_ok=True)
-    argv = _command(spec.command, stage, bundle)
+    argv = vanilla_command(spec.command, stage, bundle.files)
     count = spec.resources.job_count or 1
     env = job_env(sandbox)
     # A shell command gets what the launcher gives a script: the config and the bundle.
@@ -104,15 +104,3 @@ def run_vanilla(
                 f"{spec.max_failed_job_count}); the full output is in {log.path}",
             ) from None
     return OperationResult(spec.describe(), {}, jobs=count, failed_jobs=progress.failed_jobs)
-
-
-def _command(command: str, stage: str, bundle: Bundle) -> list[str]:
-    """A stage-relative script runs through the launcher; anything else through the shell."""
-    if f"stages/{stage}/{command}" in bundle.files:
-        return launcher_command(stage, command)
-    if command.endswith(".py") and " " not in command:
-        raise OperationError(
-            f"vanilla script stages/{stage}/{command} is not in the code bundle",
-            hint="scripts are relative to stages/<stage>/; check the path and .ytignore",
-        )
-    return ["/bin/sh", "-c", command]

@@ -65,6 +65,9 @@ class Resources(StrictModel):
     """What each job may use; all optional, the cluster's defaults apply when absent."""
 
     pool: str | None = Field(default=None, description="YT scheduler pool the operation runs in.")
+    pool_tree: str | None = Field(
+        default=None, min_length=1, description="YT pool tree of that pool (prod's pool_trees)."
+    )
     memory_limit_gb: float | None = Field(
         default=None,
         gt=0,
