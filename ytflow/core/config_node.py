@@ -18,7 +18,7 @@ class ConfigNode(Mapping[str, Any]):
     as data (``self.config.items``); ``node["items"]`` and ``to_plain(node)`` always work.
     """
 
-    __slots__ = ("_data", "_key", "_source")
+    __slots__ = ("_data", "_key", "_models", "_source")
 
     def __getattribute__(self, name: str) -> Any:
         if not name.startswith("_"):
@@ -28,11 +28,17 @@ class ConfigNode(Mapping[str, Any]):
         return object.__getattribute__(self, name)
 
     def __init__(
-        self, data: Mapping[str, Any], *, source: str | None = None, key: str = ""
+        self,
+        data: Mapping[str, Any],
+        *,
+        source: str | None = None,
+        key: str = "",
+        models: dict[str, Any] | None = None,
     ) -> None:
         self._data = dict(data)
         self._source = source
         self._key = key
+        self._models = {} if models is None else models  # shared by the whole tree
 
     @property
     def source(self) -> str | None:
@@ -77,7 +83,7 @@ class ConfigNode(Mapping[str, Any]):
 
     def _wrap(self, key: str, value: Any) -> Any:
         if isinstance(value, Mapping):
-            return ConfigNode(value, source=self._source, key=key)  # type: ignore[arg-type]
+            return ConfigNode(value, source=self._source, key=key, models=self._models)  # type: ignore[arg-type]
         if isinstance(value, list):
             items = cast("list[Any]", value)
             return [self._wrap(f"{key}[{index}]", item) for index, item in enumerate(items)]
@@ -101,6 +107,16 @@ class ConfigNode(Mapping[str, Any]):
 def node_origin(node: ConfigNode) -> tuple[str | None, str]:
     """The file and dotted key a node came from (works whatever keys the config has)."""
     return object.__getattribute__(node, "_source"), object.__getattribute__(node, "_key")
+
+
+def validated_model(node: ConfigNode) -> Any | None:
+    """The model this node was validated into when its file was loaded, if any.
+
+    Operation blocks are validated once, at load, so a run reuses that model instead of
+    validating the same YAML again.
+    """
+    models = object.__getattribute__(node, "_models")
+    return models.get(object.__getattribute__(node, "_key"))
 
 
 def to_plain(value: Any) -> Any:

@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from ytflow.core.config_node import ConfigNode
 from ytflow.core.stage import Stage
@@ -68,13 +69,13 @@ def load_stage_config(root: Path, name: str) -> ConfigNode:
     operations = (
         data.get("client", {}).get("operations") if isinstance(data.get("client"), dict) else None
     )
+    models: dict[str, Any] = {}
     if isinstance(operations, dict):
         for kind, model in OPERATION_MODELS.items():
             if kind in operations:
-                validate_config(
-                    model, operations[kind], file=display, key_prefix=f"client.operations.{kind}"
-                )
-    return ConfigNode(data, source=display)
+                key = f"client.operations.{kind}"
+                models[key] = validate_config(model, operations[kind], file=display, key_prefix=key)
+    return ConfigNode(data, source=display, models=models)
 
 
 def activate_pipeline_root(root: Path) -> None:

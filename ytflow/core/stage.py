@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from ytflow.client import YtClient
 from ytflow.core.config import PipelineConfig
-from ytflow.core.config_node import ConfigNode, node_origin
+from ytflow.core.config_node import ConfigNode, node_origin, validated_model
 from ytflow.ops import (
     MapOperation,
     MapReduceOperation,
@@ -33,6 +33,9 @@ def operation_spec(model: type[SpecT], config: OperationConfig) -> SpecT:
     if isinstance(config, model):
         return config
     if isinstance(config, ConfigNode):
+        loaded = validated_model(config)
+        if isinstance(loaded, model):
+            return loaded
         source, key = node_origin(config)
         return validate_config(model, config.to_dict(), file=source, key_prefix=key)
     return validate_config(model, dict(config), file=None)
