@@ -339,6 +339,69 @@ def _local_yt(work: Path, rows: int) -> tuple[list[str], list[str]]:
     return ytflow, baseline
 
 
+def _prod_client(work: Path, rows: int) -> tuple[list[str], list[str]]:
+    """Write then read through ytflow's prod client against ``ytflow local-yt``; the baseline
+    is the raw ytsaurus-client doing the same (``write_table`` of dicts, ``read_table``)."""
+    (work / f"{ROWS_MODULE}.py").write_text(ROWS_SOURCE)
+    ytflow_script = Path(sys.executable).parent / "ytflow"
+    server = (
+        [str(ytflow_script)]
+        if ytflow_script.is_file()
+        else [sys.executable, "-c", "from ytflow.cli.app import main; main()"]
+    )
+
+    def script(name: str, body: str) -> list[str]:
+        return _script(
+            work / name,
+            f"""
+            import signal, subprocess, sys, tempfile, time
+            from pathlib import Path
+
+            import yt.wrapper as yt
+            from {ROWS_MODULE} import generate_rows
+
+            with tempfile.TemporaryDirectory(dir={str(work)!r}) as tmp:
+                port_file = Path(tmp) / "port"
+                command = {server!r} + ["local-yt", "--port", "0", "--root", tmp + "/root",
+                                         "--port-file", str(port_file)]
+                server = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+                try:
+                    while not port_file.exists():
+                        assert server.poll() is None, "local-yt exited"
+                        time.sleep(0.01)
+                    proxy = f"http://127.0.0.1:{{port_file.read_text().strip()}}"
+                    client = yt.YtClient(proxy=proxy, config={{"token": "bench"}})
+            {textwrap.indent(textwrap.dedent(body), " " * 20)}
+                finally:
+                    server.send_signal(signal.SIGTERM)
+                    assert server.wait(timeout=30) == 0
+            """,
+        )
+
+    ytflow = script(
+        "p1_prod_client.py",
+        f"""
+        from ytflow.client.job_secrets import JobSecrets
+        from ytflow.prod.client import ProdClient
+
+        prod = ProdClient(client, root=Path(tmp), build_folder="//tmp/build",
+                          secrets=JobSecrets({{}}))
+        prod.write_table("//tmp/bench", generate_rows({rows}))
+        count = sum(1 for _ in prod.read_table("//tmp/bench"))
+        assert count == {rows}, count
+        """,
+    )
+    baseline = script(
+        "p1_raw_client.py",
+        f"""
+        client.write_table("//tmp/bench", generate_rows({rows}))
+        count = sum(1 for _ in client.read_table("//tmp/bench"))
+        assert count == {rows}, count
+        """,
+    )
+    return ytflow, baseline
+
+
 def _hello(work: Path, rows: int) -> tuple[list[str], list[str]]:
     del rows
     ytflow = _pipeline(
@@ -370,4 +433,7 @@ WORKLOADS: list[Workload] = [
     Workload("W8", "identity map over 5x rows (driver RSS)", "driver RSS <= 150 MB", _map_scale),
     Workload("I", "import ytflow", "well under 0.5 s", _import),
     Workload("L1", "local-yt: write + read via yt.wrapper (vs dev backend)", "report", _local_yt),
+    Workload(
+        "P1", "prod client: write + read on local-yt (vs raw yt.wrapper)", "<= 1x", _prod_client
+    ),
 ]
