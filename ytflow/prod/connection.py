@@ -87,9 +87,10 @@ def check_credentials(client: yt.wrapper.YtClient, credentials: Credentials, *, 
     """
     from yt.wrapper.errors import YtTokenError  # noqa: PLC0415 - prod only
 
+    api: Any = client  # its annotations leave the return type unknown
     try:
         with translated(mask=mask):
-            login: Any = client.get_user_name()
+            login = api.get_user_name()
     except YtflowError as error:
         cause = error.__context__
         if isinstance(error, ConfigError) and isinstance(cause, YtTokenError):

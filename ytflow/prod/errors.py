@@ -159,8 +159,9 @@ def _proxy_of(error: Any) -> str | None:
 
     inner = _inner(error)
     attributes: Any = _field(inner[0] if inner else error, "attributes")
-    found = cast("Mapping[str, Any]", attributes) if isinstance(attributes, Mapping) else {}
-    url: Any = found.get("url")
+    if not isinstance(attributes, Mapping):
+        return None
+    url: Any = cast("Mapping[str, Any]", attributes).get("url")
     return urlsplit(url).netloc or None if isinstance(url, str) else None
 
 
