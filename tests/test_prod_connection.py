@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -90,6 +91,17 @@ def test_a_refused_token_is_a_config_error_naming_yt_token_and_proxy(
     assert wrong not in result.stdout + result.stderr
     assert "stage write" not in result.stderr  # refused before the first stage
     assert not make_yt_client(guarded_local_yt).exists("//tmp/pipe/out")
+
+
+def test_an_unreachable_proxy_is_a_config_error_at_once(make_pipeline, tmp_path):
+    secrets = f"YT_PROXY=http://127.0.0.1:1\nYT_TOKEN={TOKEN}\n"
+    root = _pipeline(make_pipeline, secrets=secrets)
+    started = time.perf_counter()
+    with pytest.raises(
+        ConfigError, match=r"YT_PROXY.*cannot reach the YT proxy http://127.0.0.1:1"
+    ):
+        _make(root)
+    assert time.perf_counter() - started < 10  # one attempt, not minutes of the client's retries
 
 
 def test_environment_overrides_secrets_env_which_may_then_be_absent(

@@ -18,6 +18,7 @@ the bindings' YSON row format either.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -81,23 +82,36 @@ def connect(
 def check_credentials(client: yt.wrapper.YtClient, credentials: Credentials, *, mask: Mask) -> str:
     """Ask the proxy who the token belongs to (``/auth/whoami``); return the login.
 
-    One request before the first stage, so a wrong token is a config error (exit 2) naming
-    ``YT_TOKEN``, the proxy and where the credentials came from, never the token itself,
-    instead of a failure halfway through a stage.
+    One request before the first stage, so a wrong token or proxy is a config error (exit 2)
+    naming ``YT_TOKEN`` or ``YT_PROXY``, the proxy and where the credentials came from (never
+    the token itself) instead of a failure halfway through a stage. The probe makes a single
+    attempt: the client's own retries would spend minutes on a mistyped proxy; the client
+    that runs the pipeline keeps them.
     """
+    import yt.wrapper  # noqa: PLC0415 - prod only
     from yt.wrapper.errors import YtTokenError  # noqa: PLC0415 - prod only
 
-    api: Any = client  # its annotations leave the return type unknown
+    probe: Any = yt.wrapper.YtClient(config=copy.deepcopy(client.config))
+    probe.config["proxy"]["retries"]["enable"] = False
     try:
         with translated(mask=mask):
-            login = api.get_user_name()
-    except YtflowError as error:
+            login = probe.get_user_name()
+    except ConfigError as error:
         cause = error.__context__
-        if isinstance(error, ConfigError) and isinstance(cause, YtTokenError):
+        if isinstance(cause, YtTokenError):
             raise auth_error(
                 message=token_refusal(cause, mask),
                 proxy=credentials.proxy,
                 source=credentials.source,
             ) from None
         raise
+    except YtflowError as error:
+        detail = mask(str(error.__context__ or error.message))
+        raise ConfigError(
+            f"cannot reach the YT proxy {credentials.proxy}: {detail}",
+            file=credentials.source,
+            key="YT_PROXY",
+            hint="check YT_PROXY (the environment variable wins over configs/secrets.env) "
+            "and the network",
+        ) from None
     return str(login or "")

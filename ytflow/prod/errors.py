@@ -82,7 +82,7 @@ def translate(
         return (fallback or _plain)(message, code)
     if isinstance(error, RequestException | ConnectionError):
         return YtflowError(
-            mask(f"cannot reach the YT proxy: {error}"),
+            mask(f"the connection to the YT proxy failed: {error}"),
             hint="check YT_PROXY and the network; pipeline.yt_config can set proxy retries",
         )
     return None
