@@ -160,3 +160,13 @@ def test_other_cluster_errors_keep_message_and_code(prod, local_yt):
     assert "//tmp/p/file" in error.message
     assert "Received HTTP response" not in error.message
     assert error.code not in (None, 0, 1)
+
+
+def test_a_reader_that_stops_early_ends_its_read_transaction(prod, local_yt):
+    prod.write_table(T, ({"i": i} for i in range(100)))
+    seen = record_commands(local_yt, "start_transaction", "read_table", "abort_transaction")
+    rows = prod.read_table(T)  # the request is made here: a missing table fails at the call
+    assert [command for command, _ in seen] == ["start_transaction", "read_table"]
+    assert next(rows) == {"i": 0}
+    rows.close()
+    assert [command for command, _ in seen][-1] == "abort_transaction"
