@@ -170,3 +170,16 @@ def test_a_reader_that_stops_early_ends_its_read_transaction(prod, local_yt):
     assert next(rows) == {"i": 0}
     rows.close()
     assert [command for command, _ in seen][-1] == "abort_transaction"
+
+
+def test_a_cluster_resolve_error_becomes_table_not_found_keeping_its_message(local_yt):
+    from ytflow.prod.errors import translated  # noqa: PLC0415
+
+    yt = make_yt_client(local_yt)
+    with pytest.raises(TableNotFound) as caught, translated(mask=str, path="//tmp/gone/t"):
+        yt.get("//tmp/gone/t/@row_count")
+    error = caught.value
+    assert (error.code, error.path) == (500, "//tmp/gone/t")
+    assert error.message.startswith("Error resolving path //tmp/gone/t")
+    assert "has no child with key" in error.message  # the cluster's own words
+    assert caught.value.__suppress_context__  # no yt.* traceback shown to stage code

@@ -78,7 +78,8 @@ def translate(
         code = cluster_code(error)
         message = cluster_message(error, mask)
         if path is not None and _has_code(error, YT_RESOLVE_ERROR):
-            return with_message(TableNotFound(path), f"Error resolving path {path}: {message}")
+            said = message if message.startswith("Error resolving") else f"{path}: {message}"
+            return with_message(TableNotFound(path), said)
         return (fallback or _plain)(message, code)
     if isinstance(error, RequestException | ConnectionError):
         return YtflowError(
