@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from prod_helpers import prod_client, record_commands
+from prod_helpers import VAULT, prod_client, record_commands
 
 from ytflow.errors import YqlError
 from ytflow.localyt import LocalYt
@@ -54,3 +54,11 @@ def test_a_failed_query_is_a_yql_error_with_id_and_message(prod, local_yt):
     assert f"query {query_id} failed" in message
     assert "//tmp/p/missing" in message
     assert "Traceback" not in message
+
+
+def test_secrets_in_the_engines_message_are_masked(prod):
+    secret = VAULT["API_KEY"]
+    with pytest.raises(YqlError) as caught:
+        prod.run_yql(f"SELECT * FROM `//tmp/p/{secret}`;")
+    assert secret not in str(caught.value)
+    assert "//tmp/p/***" in str(caught.value)
