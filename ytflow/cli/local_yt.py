@@ -59,6 +59,14 @@ def local_yt(
             "removed when it stops.",
         ),
     ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            metavar="TOKEN",
+            help="Accept only this token (others get YT's HTTP 401); default: any token.",
+        ),
+    ] = None,
 ) -> None:
     """Serve a local YT endpoint that ytsaurus-client uses as a cluster.
 
@@ -77,7 +85,7 @@ def local_yt(
     try:
         with (
             _sigterm_stops(),
-            LocalYt(root, port=port) as local,
+            LocalYt(root, port=port, token=token) as local,
             _port_file(port_file, local.port),
         ):
             _print_banner(local.proxy_url, local.root)

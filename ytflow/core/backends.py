@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ytflow.client import YtClient
@@ -26,13 +27,46 @@ def make_client(config: PipelineConfig, root: Path, *, config_display: str) -> Y
             upload_paths=[(item.source, item.target) for item in config.pipeline.upload_paths],
             job_secrets=secrets.for_jobs(),
         )
-    load_secrets(root / SECRETS_FILE, display=SECRETS_FILE, required=CLUSTER_KEYS)
-    raise ConfigError(
-        "mode 'prod' is not available in this version of ytflow: the YT cluster backend "
-        "has not been released yet",
-        file=config_display,
-        key="pipeline.mode",
-        hint="use mode: dev (the default) until the prod backend ships",
+    return _prod_client(config, root, config_display=config_display)
+
+
+def _prod_client(config: PipelineConfig, root: Path, *, config_display: str) -> YtClient:
+    """The prod client, after one request that proves the credentials work.
+
+    ``YT_PROXY`` / ``YT_TOKEN`` set (non-empty) in the environment override
+    ``configs/secrets.env``; the file is then needed only for the keys the environment lacks
+    (see ``ytflow.prod.connection``). The token is masked in everything shown.
+    """
+    from ytflow.client.job_secrets import JobSecrets  # noqa: PLC0415 - prod only
+    from ytflow.prod.client import ProdClient  # noqa: PLC0415 - imports yt.wrapper lazily
+    from ytflow.prod.connection import Credentials, check_credentials, connect  # noqa: PLC0415
+
+    from_env = {key: os.environ[key] for key in CLUSTER_KEYS if os.environ.get(key)}
+    secrets = load_secrets(
+        root / SECRETS_FILE,
+        display=SECRETS_FILE,
+        required=[key for key in CLUSTER_KEYS if key not in from_env],
+    )
+    values = {key: from_env.get(key) or secrets.get(key) or "" for key in CLUSTER_KEYS}
+    sources = [f"the environment ({', '.join(from_env)})"] if from_env else []
+    if len(from_env) < len(CLUSTER_KEYS):
+        sources.append(SECRETS_FILE)
+    credentials = Credentials(
+        proxy=values["YT_PROXY"], token=values["YT_TOKEN"], source=" and ".join(sources)
+    )
+    job_secrets = JobSecrets(secrets.for_jobs(), also_hide=[credentials.token])
+    yt = connect(
+        credentials, config.pipeline.yt_config, mask=job_secrets.mask, config_file=config_display
+    )
+    check_credentials(yt, credentials, mask=job_secrets.mask)
+    assert config.pipeline.build_folder is not None  # the config refuses prod without one
+    return ProdClient(
+        yt,
+        root=root,
+        build_folder=config.pipeline.build_folder,
+        secrets=job_secrets,
+        upload_modules=config.pipeline.upload_modules,
+        upload_paths=[(item.source, item.target) for item in config.pipeline.upload_paths],
     )
 
 

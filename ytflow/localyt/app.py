@@ -32,13 +32,18 @@ class LocalYt:
     """A running local-yt: an HTTP server thread over one root folder.
 
     ``port=0`` (the default) picks a free port; read it back from ``port`` or ``proxy_url``
-    once started. Starting raises ``UsageError`` (ytsaurus-client missing, port taken, root
-    not writable or its state unreadable) or ``RootInUseError`` (another server on the root).
+    once started. With ``token``, only requests carrying it are served (others get YT's
+    HTTP 401); without, any token is accepted. Starting raises ``UsageError``
+    (ytsaurus-client missing, port taken, root not writable or its state unreadable) or
+    ``RootInUseError`` (another server on the root).
     """
 
-    def __init__(self, root: Path | str = DEFAULT_ROOT, *, port: int = 0) -> None:
+    def __init__(
+        self, root: Path | str = DEFAULT_ROOT, *, port: int = 0, token: str | None = None
+    ) -> None:
         self.root = Path(root).resolve()
         self._port = port
+        self._token = token
         self.endpoint: Endpoint | None = None
         self.server: LocalYtServer | None = None
         self._thread: threading.Thread | None = None
@@ -59,7 +64,7 @@ class LocalYt:
         self._lock.acquire()
         try:
             self.endpoint = _endpoint(self.root)
-            self.server = _server(self.endpoint, self._port)
+            self.server = _server(self.endpoint, self._port, self._token)
         except BaseException:
             self.stop()
             raise
@@ -107,12 +112,12 @@ class LocalYt:
     def client_config(self, **overrides: Any) -> dict[str, Any]:
         """A ``yt.wrapper`` config that reaches this endpoint; ``overrides`` are merged in.
 
-        Only the proxy URL is needed; the token is a placeholder (local-yt has no auth) so
-        the client does not go looking for ``~/.yt/token``.
+        Only the proxy URL is needed; the token is the server's, or a placeholder so the
+        client does not go looking for ``~/.yt/token``.
         """
         config: dict[str, Any] = {
             "proxy": {"url": self.proxy_url, "enable_proxy_discovery": True},
-            "token": "local-yt",
+            "token": self._token or "local-yt",
             "pickling": {"python_binary": None},
         }
         config.update(overrides)
@@ -146,9 +151,9 @@ def _endpoint(root: Path) -> Endpoint:
         ) from None
 
 
-def _server(endpoint: Endpoint, port: int) -> LocalYtServer:
+def _server(endpoint: Endpoint, port: int, token: str | None) -> LocalYtServer:
     try:
-        return LocalYtServer(endpoint, port)
+        return LocalYtServer(endpoint, port, token=token)
     except OverflowError:
         raise UsageError(f"port {port} is not a valid port (0-65535)") from None
     except OSError as error:

@@ -9,6 +9,7 @@ with ``X-YT-Response-Code`` and the error as JSON in ``X-YT-Error``.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import zlib
@@ -21,7 +22,7 @@ from ytflow.localyt.formats import dump_structured, load_json_parameters
 from ytflow.localyt.parameters import check_parameters
 from ytflow.localyt.registry import Request, Streamed, all_commands
 from ytflow.localyt.yson_lib import yson
-from ytflow.localyt.yt_errors import YtLocalError
+from ytflow.localyt.yt_errors import YtLocalError, invalid_credentials, unknown_token
 
 log = logging.getLogger("ytflow.localyt")
 API_VERSIONS = ["v3", "v4"]
@@ -33,10 +34,12 @@ class LocalYtServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, endpoint: Endpoint, port: int) -> None:
+    def __init__(self, endpoint: Endpoint, port: int, *, token: str | None = None) -> None:
         super().__init__(("127.0.0.1", port), ProxyHandler)
         self.endpoint = endpoint
         self.commands = all_commands()
+        self.token = token
+        """When set, requests must carry ``Authorization: OAuth <token>`` (else HTTP 401)."""
 
     @property
     def port(self) -> int:
@@ -80,11 +83,16 @@ class ProxyHandler(BaseHTTPRequestHandler):
             elif path in ("/ping", "/service"):
                 self._send_json({})
             elif path == "/auth/whoami":
+                self._authenticate()
                 self._send_json({"login": "root"})
             elif path.startswith(("/api/v4/", "/api/v3/")):
+                self._authenticate()
                 self._command(path.split("/", 3)[3])
             else:
                 raise YtLocalError(f"local-yt has no handler for {path!r}")
+        except _Unauthorized as refusal:
+            self._read_body()  # keep the connection usable: the request body is consumed
+            self._send_error(refusal.error, status=401)
         except YtLocalError as error:
             self._send_error(error)
         except (BrokenPipeError, ConnectionResetError):
@@ -94,6 +102,23 @@ class ProxyHandler(BaseHTTPRequestHandler):
             self._send_error(
                 YtLocalError(f"local-yt internal error: {type(error).__name__}: {error}")
             )
+
+    def _authenticate(self) -> None:
+        """With ``--token``: refuse other credentials as YT's HTTP proxy does (401, code 111).
+
+        ``/hosts``, ``/api`` and the command list need no credentials, as on a cluster.
+        """
+        expected = self.server.token
+        if expected is None:
+            return
+        header = self.headers.get("Authorization")
+        if not header:
+            raise _Unauthorized(invalid_credentials("Client is missing credentials"))
+        if not header.startswith("OAuth "):
+            raise _Unauthorized(invalid_credentials("Malformed Authorization header"))
+        given = header.removeprefix("OAuth ").strip()
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise _Unauthorized(unknown_token(given))
 
     def _command(self, name: str) -> None:
         spec = self.server.commands.get(name)
@@ -204,9 +229,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
             return
         self.wfile.write(b"0\r\n\r\n")
 
-    def _send_error(self, error: YtLocalError) -> None:
+    def _send_error(self, error: YtLocalError, *, status: int = 400) -> None:
         payload = json.dumps(_jsonable(error.to_yt()))
-        self.send_response(400)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-YT-Response-Code", str(error.code))
         self.send_header(
@@ -218,6 +243,14 @@ class ProxyHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload.encode())))
         self.end_headers()
         self.wfile.write(payload.encode())
+
+
+class _Unauthorized(Exception):
+    """A request without the server's token: answered with HTTP 401."""
+
+    def __init__(self, error: YtLocalError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def _jsonable(value: Any) -> Any:

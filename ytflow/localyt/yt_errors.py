@@ -7,6 +7,7 @@ by these codes, so each failure carries the code the cluster would send.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ FORMAT_ERROR = 1100  # not a YT code; YT reports format errors as generic errors
 UNSUPPORTED = 104  # NYT::EErrorCode::NotSupported? kept generic: the message names the command
 QUERY_NOT_FOUND = 1900
 AUTHENTICATION_ERROR = 900
+INVALID_CREDENTIALS = 111  # NRpc::EErrorCode::InvalidCredentials: the HTTP proxy answers 401
 
 
 class YtLocalError(Exception):
@@ -94,3 +96,22 @@ def no_such_transaction(transaction_id: str) -> YtLocalError:
 def unsupported(what: str, hint: str) -> YtLocalError:
     """A command or parameter local-yt does not implement: said, never silently ignored."""
     return YtLocalError(f"local-yt does not support {what}; {hint}", code=GENERIC)
+
+
+def invalid_credentials(message: str) -> YtLocalError:
+    """What YT's HTTP proxy answers (with status 401) to a request it cannot authenticate."""
+    return YtLocalError(message, code=INVALID_CREDENTIALS)
+
+
+def unknown_token(token: str) -> YtLocalError:
+    """A token the cluster does not know (``yt/yt/library/auth_server``): never echoed back."""
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    path = f"//sys/cypress_tokens/{token_hash}"
+    return YtLocalError(
+        "Token is missing in Cypress",
+        code=INVALID_CREDENTIALS,
+        attributes={"token_hash": token_hash},
+        inner=[
+            resolve_error(path, f"Node //sys/cypress_tokens has no child with key {token_hash!r}")
+        ],
+    )
