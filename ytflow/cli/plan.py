@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +15,7 @@ from ytflow.core.runner import ConfigOption, print_error
 from ytflow.errors import YtflowError
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """How the plan is printed."""
 
     TEXT = "text"

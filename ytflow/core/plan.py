@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ytflow.bundle import BundleSource
 from ytflow.client.job_secrets import MASK, JobSecrets
@@ -201,10 +201,13 @@ def _not_called(
     spec: StageSpec, steps: list[Step], client: PlanClient
 ) -> list[ConfigOnlyOperation]:
     """Operation configs of the stage whose kind it did not call offline, specced from config."""
-    client_block = spec.config.to_dict().get("client")
-    operations = client_block.get("operations") if isinstance(client_block, dict) else None
+    client_block: Any = spec.config.to_dict().get("client")
+    if not isinstance(client_block, dict):
+        return []
+    operations: Any = cast(dict[str, Any], client_block).get("operations")
     if not isinstance(operations, dict):
         return []
+    operations = cast(dict[str, Any], operations)
     called = {step.spec.kind for step in steps if isinstance(step, PlannedOperation)}
     display = f"stages/{spec.name}/config.yaml"
     found: list[ConfigOnlyOperation] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -169,9 +169,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Attributed):
         return str(value)
     if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
+        mapping = cast(Mapping[Any, Any], value)
+        return {str(key): _plain(item) for key, item in mapping.items()}
     if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+        items = cast(list[Any] | tuple[Any, ...], value)
+        return [_plain(item) for item in items]
     return value
 
 
@@ -188,9 +190,7 @@ _Dumper.add_representer(str, _represent_str)
 
 
 def _yaml(data: Any) -> str:
-    return yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000
-    )
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000)
 
 
 def _indent(text: str, spaces: int) -> list[str]:
