@@ -181,3 +181,8 @@ def test_help_describes_the_command() -> None:
     for fragment in ("Prod dry run", "--config", "--format", "no secrets.env", "Exit 0"):
         assert fragment in result.stdout
     assert "plan" in run_cli("--help").stdout
+
+
+def test_every_example_pipeline_is_planned_here() -> None:
+    examples = {path.parent.name for path in EXAMPLES.glob("*/pipeline.py")}
+    assert examples == set(EXPECTED_OPS)
