@@ -22,6 +22,8 @@ TOKEN = "token-never-shown-42"
 API_KEY = "api-key-never-shown-17"
 SECRETS_ENV = f"YT_PROXY=http://127.0.0.1:9\nYT_TOKEN={TOKEN}\nMY_API_KEY={API_KEY}\n"
 JOB_FORMAT = "<encode_utf8=%false>json"
+# Credentials in the caller's environment would win over secrets.env: blank them.
+NO_ENV_CREDENTIALS = {"YT_PROXY": "", "YT_TOKEN": ""}
 
 # Plans a pipeline through the CLI with `yt` unimportable, then checks it was never loaded.
 PLAN_WITHOUT_YT = """
@@ -85,7 +87,7 @@ def _check_job(job: dict[str, Any], target: str) -> None:
 @pytest.mark.parametrize("example", sorted(EXPECTED_OPS))
 def test_every_example_plans_offline_with_secrets_masked(example: str, tmp_path: Path) -> None:
     root = _copy_example(example, tmp_path)
-    result = run_python("-c", PLAN_WITHOUT_YT, root, "--format", "json")
+    result = run_python("-c", PLAN_WITHOUT_YT, root, "--format", "json", env=NO_ENV_CREDENTIALS)
     assert result.returncode == 0, result.stderr
     for secret in (TOKEN, API_KEY):
         assert secret not in result.stdout + result.stderr
@@ -153,7 +155,7 @@ def test_example_specs_map_the_config(tmp_path: Path) -> None:
 
 def test_text_plan_of_the_yql_example(tmp_path: Path) -> None:
     root = _copy_example("03_yql", tmp_path)
-    result = run_cli("plan", root)
+    result = run_cli("plan", root, env=NO_ENV_CREDENTIALS)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert TOKEN not in out and API_KEY not in out

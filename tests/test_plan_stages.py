@@ -19,7 +19,11 @@ stages:
 
 
 def _plan(root: Path) -> dict[str, Any]:
-    result = run_cli("plan", root, "--format", "json")
+    return _plan_args(root)
+
+
+def _plan_args(root: Path, *args: str) -> dict[str, Any]:
+    result = run_cli("plan", root, "--format", "json", *args)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -167,3 +171,14 @@ def test_prod_needs_no_secrets_env_and_a_secret_a_stage_prints_is_masked(
         assert "very-secret-value" not in result.stdout + result.stderr
         assert "SELECT '***' AS s;" in result.stdout
         assert "using ***" in result.stdout
+
+
+def test_config_option_picks_another_config(make_pipeline: MakePipeline):
+    root = make_pipeline(
+        {"a": stage_code(), "b": stage_code('self.deps.yt_client.exists("//tmp/p/x")')},
+        files={"configs/only_b.yaml": "stages:\n  enabled_stages: [b]\n"},
+    )
+    plan = _plan_args(root, "--config", "configs/only_b.yaml")
+    assert plan["config_file"] == "configs/only_b.yaml"
+    assert [stage["name"] for stage in plan["stages"]] == ["b"]
+    assert plan["stages"][0]["steps"] == [{"call": "exists //tmp/p/x", "offline_answer": "False"}]
