@@ -182,3 +182,14 @@ def test_config_option_picks_another_config(make_pipeline: MakePipeline):
     assert plan["config_file"] == "configs/only_b.yaml"
     assert [stage["name"] for stage in plan["stages"]] == ["b"]
     assert plan["stages"][0]["steps"] == [{"call": "exists //tmp/p/x", "offline_answer": "False"}]
+
+
+def test_credentials_in_yt_config_are_masked(make_pipeline: MakePipeline):
+    config = PROD_CONFIG.format(stages="s").replace(
+        "  build_folder:",
+        "  yt_config: {token: tok-in-config-1, proxy: {retries: {count: 3}}}\n  build_folder:",
+    )
+    root = make_pipeline({"s": stage_code()}, config=config)
+    plan = _plan(root)
+    assert plan["yt_config"] == {"token": "***", "proxy": {"retries": {"count": 3}}}
+    assert "tok-in-config-1" not in run_cli("plan", root).stdout

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ OFFLINE_LIMITS = (
     "and the keys the YT client adds to a spec when submitting it.",
 )
 """What a plan cannot know, said in every plan."""
+
+_CREDENTIAL_KEY = re.compile(r"token|secret|password", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ def build_plan(root: Path | str, *, config_file: Path | str | None = None) -> Pl
         config_file=display,
         mode=section.mode,
         build_folder=section.build_folder,
-        yt_config=section.yt_config,
+        yt_config=_hide_credentials(section.yt_config),
         credentials=[_credential(key, secrets) for key in CLUSTER_KEYS],
         vault_keys=sorted(vault),
         bundle=BundlePlan(bundle.files, bundle.size, bundle.digest, target),
@@ -232,6 +235,18 @@ def _credential(key: str, secrets: Secrets) -> Credential:
     if not value:
         return Credential(key, None, None)
     return Credential(key, source, MASK if key == "YT_TOKEN" else value)
+
+
+def _hide_credentials(value: Any) -> Any:
+    """``yt_config`` with the values of token-, secret- and password-like keys as ``***``."""
+    if isinstance(value, dict):
+        return {
+            key: MASK if _CREDENTIAL_KEY.search(str(key)) else _hide_credentials(item)
+            for key, item in cast(dict[str, Any], value).items()
+        }
+    if isinstance(value, list):
+        return [_hide_credentials(item) for item in cast(list[Any], value)]
+    return value
 
 
 def _tokens(secrets: Secrets) -> list[str]:
