@@ -193,3 +193,32 @@ def test_credentials_in_yt_config_are_masked(make_pipeline: MakePipeline):
     plan = _plan(root)
     assert plan["yt_config"] == {"token": "***", "proxy": {"retries": {"count": 3}}}
     assert "tok-in-config-1" not in run_cli("plan", root).stdout
+
+
+def test_every_resource_lands_where_docs_prod_md_says(make_pipeline: MakePipeline):
+    resources = (
+        "{pool: batch, pool_tree: physical, memory_limit_gb: 0.5, cpu_limit: 2,"
+        " gpu_limit: 1, job_count: 3, docker_image: 'registry.example.net/jobs:1'}"
+    )
+    root = make_pipeline(
+        {"s": stage_code("self.run_map(self.config.client.operations.map)")},
+        config=PROD_CONFIG.format(stages="s"),
+        stage_configs={
+            "s": f"""\
+                client:
+                  operations:
+                    map: {{input_table: //tmp/p/a, output_table: [//tmp/p/b, //tmp/p/c],
+                          append: true, max_failed_job_count: 4, time_limit_seconds: 90,
+                          resources: {resources}}}
+                """
+        },
+        files={"stages/s/src/mapper.py": MAPPER},
+    )
+    (spec,) = _specs(_stage(_plan(root), "s"))
+    assert (spec["pool"], spec["pool_trees"]) == ("batch", ["physical"])
+    assert spec["output_table_paths"] == ["<append=%true>//tmp/p/b", "<append=%true>//tmp/p/c"]
+    assert (spec["job_count"], spec["max_failed_job_count"], spec["time_limit"]) == (3, 4, 90_000)
+    mapper = spec["mapper"]
+    assert mapper["memory_limit"] == 2**29
+    assert (mapper["cpu_limit"], mapper["gpu_limit"]) == (2, 1)
+    assert mapper["docker_image"] == "registry.example.net/jobs:1"
