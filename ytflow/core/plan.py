@@ -23,6 +23,7 @@ from typing import Any, cast
 from ytflow.bundle import BundleSource
 from ytflow.client.job_secrets import MASK, JobSecrets
 from ytflow.core.backends import SECRETS_FILE, check_bundle_config
+from ytflow.core.config_node import ConfigNode, validated_model
 from ytflow.core.discovery import StageSpec, activate_pipeline_root, load_stage
 from ytflow.core.logging_setup import STAGE_LOGGER_PREFIX, stage_logger
 from ytflow.core.pipeline import Pipeline
@@ -30,7 +31,7 @@ from ytflow.core.plan_client import PlanClient, PlannedOperation, Step
 from ytflow.core.secrets import CLUSTER_KEYS, Secrets, load_secrets
 from ytflow.core.stage import StageDeps
 from ytflow.errors import YtflowError
-from ytflow.ops import OPERATION_MODELS, OperationSpec, validate_config
+from ytflow.ops import OPERATION_MODELS, OperationSpec
 from ytflow.prod.specs import operation_spec
 
 UNSET_BUILD_FOLDER = "$BUILD_FOLDER"
@@ -203,30 +204,32 @@ def _run_stage(
 def _not_called(
     spec: StageSpec, steps: list[Step], client: PlanClient
 ) -> list[ConfigOnlyOperation]:
-    """Operation configs of the stage whose kind it did not call offline, specced from config."""
-    client_block: Any = spec.config.to_dict().get("client")
-    if not isinstance(client_block, dict):
-        return []
-    operations: Any = cast(dict[str, Any], client_block).get("operations")
-    if not isinstance(operations, dict):
-        return []
-    operations = cast(dict[str, Any], operations)
+    """Operation configs of the stage whose kind it did not call offline, specced from config.
+
+    They were validated when the stage's config was loaded; the models kept then are reused.
+    """
     called = {step.spec.kind for step in steps if isinstance(step, PlannedOperation)}
-    display = f"stages/{spec.name}/config.yaml"
     found: list[ConfigOnlyOperation] = []
-    for kind, model in OPERATION_MODELS.items():
-        if kind not in operations or kind in called:
-            continue
+    for kind in OPERATION_MODELS:
         key = f"client.operations.{kind}"
+        model = _loaded_model(spec.config, kind)
+        if model is None or kind in called:
+            continue
         try:
-            validated = validate_config(model, operations[kind], file=display, key_prefix=key)
-            assert isinstance(validated, OperationSpec)
-            op_type, yt_spec = operation_spec(validated, client.context(spec.name))
-        except YtflowError as error:
+            op_type, yt_spec = operation_spec(model, client.context(spec.name))
+        except YtflowError as error:  # e.g. a vanilla script the bundle lacks
             found.append(ConfigOnlyOperation(key, None, None, str(error)))
             continue
         found.append(ConfigOnlyOperation(key, op_type, yt_spec))
     return found
+
+
+def _loaded_model(config: ConfigNode, kind: str) -> OperationSpec | None:
+    client_block = config.get("client")
+    operations = client_block.get("operations") if isinstance(client_block, ConfigNode) else None
+    node = operations.get(kind) if isinstance(operations, ConfigNode) else None
+    model = validated_model(node) if isinstance(node, ConfigNode) else None
+    return model if isinstance(model, OperationSpec) else None
 
 
 def _credential(key: str, secrets: Secrets) -> Credential:
