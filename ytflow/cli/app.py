@@ -15,6 +15,7 @@ from rich.console import Console
 
 from ytflow import __version__
 from ytflow.cli.local_yt import local_yt
+from ytflow.cli.plan import plan
 from ytflow.cli.render import rows_caption, rows_table, tables_table
 from ytflow.cli.scaffold import run_command_line, scaffold
 from ytflow.core import Pipeline
@@ -151,6 +152,7 @@ def show(
     console.print(rows_caption(logical, len(rows), total), soft_wrap=True)
 
 
+app.command()(plan)
 app.command("local-yt")(local_yt)
 
 
