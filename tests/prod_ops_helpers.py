@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import yt.wrapper as yt
-
 from localyt_helpers import make_client
+
 from ytflow.client.job_secrets import JobSecrets
 from ytflow.localyt import LocalYt
 from ytflow.prod.client import ProdClient

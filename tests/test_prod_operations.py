@@ -122,9 +122,7 @@ def test_secrets_reach_jobs_through_the_secure_vault_only(
         stage="work",
     )
 
-    assert list(client.yt.read_table("//tmp/p/out")) == [
-        {"key": VAULT["API_KEY"], "leaked": []}
-    ]
+    assert list(client.yt.read_table("//tmp/p/out")) == [{"key": VAULT["API_KEY"], "leaked": []}]
     sent = last_spec(local_yt)
     assert dict(sent["secure_vault"]) == VAULT
     text = repr({key: value for key, value in sent.items() if key != "secure_vault"})

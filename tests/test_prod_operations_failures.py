@@ -10,15 +10,13 @@ from types import FrameType
 import pytest
 from prod_ops_helpers import VAULT, make_pipeline, prod_client, write
 
-from ytflow.errors import OperationError
+from ytflow.errors import OperationError, TableNotFound
 from ytflow.localyt import LocalYt
 from ytflow.ops import MapOperation, VanillaOperation
 from ytflow.prod.op_errors import ProdOperationError
 
 
-def test_failed_job_raises_with_id_url_and_masked_stderr(
-    local_yt: LocalYt, tmp_path: Path
-) -> None:
+def test_failed_job_raises_with_id_url_and_masked_stderr(local_yt: LocalYt, tmp_path: Path) -> None:
     client = prod_client(local_yt, make_pipeline(tmp_path / "pipe"))
     write(client.yt, "//tmp/p/in", [{"value": 1}])
     write(client.yt, "//tmp/p/out", [{"old": "row"}])
@@ -54,11 +52,25 @@ def test_missing_job_script_fails_before_submitting(local_yt: LocalYt, tmp_path:
 
     with pytest.raises(OperationError, match=r"stages/work/src/nope\.py is not in the code bundle"):
         client.run_operation(
-            MapOperation(input_table="//tmp/p/in", output_table="//tmp/p/out", mapper="src/nope.py"),
+            MapOperation(
+                input_table="//tmp/p/in", output_table="//tmp/p/out", mapper="src/nope.py"
+            ),
             stage="work",
         )
 
     assert not local_yt.endpoint.operations.operations
+
+
+def test_missing_input_is_table_not_found(local_yt: LocalYt, tmp_path: Path) -> None:
+    client = prod_client(local_yt, make_pipeline(tmp_path / "pipe"))
+
+    with pytest.raises(TableNotFound, match="//tmp/p/missing"):
+        client.run_operation(
+            MapOperation(input_table="//tmp/p/missing", output_table="//tmp/p/out"), stage="work"
+        )
+
+    assert not local_yt.endpoint.operations.operations
+    assert not client.yt.exists("//tmp/p/out")
 
 
 def test_ctrl_c_while_waiting_aborts_the_operation(local_yt: LocalYt, tmp_path: Path) -> None:

@@ -67,7 +67,9 @@ def test_reduce_on_unsorted_input_says_what_to_do(local_yt: LocalYt, tmp_path: P
 
     with pytest.raises(OperationError) as caught:
         client.run_operation(
-            ReduceOperation(input_table="//tmp/p/words", output_table="//tmp/p/sum", reduce_by="word"),
+            ReduceOperation(
+                input_table="//tmp/p/words", output_table="//tmp/p/sum", reduce_by="word"
+            ),
             stage="work",
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ytflow.errors import (
     YT_RESOLVE_ERROR,
@@ -27,7 +27,6 @@ Mask = Callable[[str], str]
 
 STDERR_TAIL_LINES = 20
 _STDERR_BYTES = 64 << 10
-_BAD_PATH_CODES = frozenset({1, 500, 501})  # generic, resolve, already exists (kept as they are)
 _NOT_SORTED = "is not sorted"
 
 
@@ -59,7 +58,8 @@ class ProdOperationError(OperationError):
 def translate(error: YtError, doing: str, mask: Mask) -> YtflowError:
     """A ``yt`` error met while ``doing`` something, as the matching ytflow error."""
     message = mask(f"{doing}: {error_text(error.simplify())}")
-    code = int(error.code) if isinstance(error.code, int) else None
+    code: Any = error.code
+    code = int(code) if isinstance(code, int) else None
     if _has_code(error.simplify(), YT_RESOLVE_ERROR):
         path = _attribute(error.simplify(), "path")
         if path:
@@ -108,7 +108,7 @@ def first_failed_job(yt: yt.wrapper.YtClient, operation_id: str) -> dict[str, An
     from yt.wrapper.errors import YtError  # noqa: PLC0415
 
     try:
-        listed = yt.list_jobs(operation_id, job_state="failed", limit=100)
+        listed: Any = yt.list_jobs(operation_id, job_state="failed", limit=100)
     except YtError:
         return None
     jobs: list[dict[str, Any]] = list(listed.get("jobs") or [])
@@ -132,8 +132,8 @@ def _stderr_tail(yt: yt.wrapper.YtClient, operation_id: str, job_id: str) -> lis
     if not job_id:
         return []
     try:
-        stream = yt.get_job_stderr(operation_id, job_id)
-        data: bytes = stream.read() if hasattr(stream, "read") else bytes(stream)
+        stream: Any = yt.get_job_stderr(operation_id, job_id)
+        data = bytes(stream.read() if hasattr(stream, "read") else stream)
     except YtError:
         return []
     text = data[-_STDERR_BYTES:].decode("utf-8", errors="replace")
@@ -142,18 +142,19 @@ def _stderr_tail(yt: yt.wrapper.YtClient, operation_id: str, job_id: str) -> lis
 
 def _chain(error: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     """The error and its first inner error, recursively (YT nests the cause that way)."""
-    current: Mapping[str, Any] | None = error
-    while current is not None:
-        yield current
-        inner: list[Any] = list(current.get("inner_errors") or [])
-        current = inner[0] if inner and isinstance(inner[0], Mapping) else None
+    current: Any = error
+    while isinstance(current, Mapping):
+        found = cast(Mapping[str, Any], current)
+        yield found
+        inner = cast(list[Any], found.get("inner_errors") or [])
+        current = inner[0] if inner else None
 
 
 def _walk(error: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     yield error
-    for inner in error.get("inner_errors") or []:
+    for inner in cast(list[Any], error.get("inner_errors") or []):
         if isinstance(inner, Mapping):
-            yield from _walk(inner)  # pyright: ignore[reportUnknownArgumentType]
+            yield from _walk(cast(Mapping[str, Any], inner))
 
 
 def _has_code(error: Mapping[str, Any], code: int) -> bool:

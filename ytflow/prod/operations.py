@@ -10,13 +10,15 @@ operation before re-raising.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ytflow.bundle import require_script
 from ytflow.client.job_secrets import JobSecrets
+from ytflow.errors import TableNotFound
 from ytflow.ops import (
     MapOperation,
     MapReduceOperation,
@@ -76,6 +78,7 @@ class ProdOperations:
         append = bool(getattr(spec, "append", False))
         try:
             with self.yt.Transaction(attributes={"title": title}):
+                self._check_inputs(spec)
                 before = self._prepare_outputs(outputs, append=append)
                 operation_id = self._start(operation_type, to_yson(raw))
                 counts = self._wait(operation_id, title)
@@ -92,8 +95,9 @@ class ProdOperations:
     def _context(self, spec: OperationSpec, stage: str | None) -> JobContext:
         pipeline = self.root.resolve().name
         if isinstance(spec, SortOperation) or stage is None:
-            return JobContext(pipeline=pipeline, stage=stage or spec.kind, bundle_path="",
-                              bundle_files=())
+            return JobContext(
+                pipeline=pipeline, stage=stage or spec.kind, bundle_path="", bundle_files=()
+            )
         uploaded = self.upload.get()
         files = uploaded.bundle.files
         for script in _scripts(spec):
@@ -105,6 +109,13 @@ class ProdOperations:
             bundle_files=files,
             secure_vault=self.secrets.vault(),
         )
+
+    def _check_inputs(self, spec: OperationSpec) -> None:
+        """A missing input is ``TableNotFound`` before anything starts, as in dev."""
+        inputs: list[str] = list(getattr(spec, "input_table", None) or [])
+        for path in inputs:
+            if not self.yt.exists(path):
+                raise TableNotFound(path, hint="an operation's input tables must exist")
 
     def _prepare_outputs(self, outputs: Sequence[str], *, append: bool) -> dict[str, int]:
         """Create missing outputs (YT needs them to exist); rows already there if appending."""
@@ -118,13 +129,13 @@ class ProdOperations:
         return before
 
     def _row_count(self, path: str) -> int:
-        return int(self.yt.get(f"{path}/@row_count"))
+        return int(cast(Any, self.yt.get(f"{path}/@row_count")))
 
     def _start(self, operation_type: str, spec: dict[str, Any]) -> str:
-        from yt.wrapper.driver import get_api_version, make_formatted_request  # noqa: PLC0415
+        from yt.wrapper import driver  # noqa: PLC0415
 
-        v4 = get_api_version(self.yt) == "v4"
-        started: Any = make_formatted_request(
+        v4 = cast(Any, driver).get_api_version(self.yt) == "v4"
+        started: Any = cast(Any, driver).make_formatted_request(
             "start_operation" if v4 else "start_op",
             {"operation_type": operation_type, "spec": spec},
             format=None,
@@ -169,33 +180,34 @@ class ProdOperations:
     def _abort(self, operation_id: str) -> None:
         from yt.wrapper.errors import YtError  # noqa: PLC0415
 
-        try:
+        # Finished meanwhile, or unreachable: the transaction's abort stops it too.
+        with contextlib.suppress(YtError):
             self.yt.abort_operation(operation_id, reason="ytflow interrupted (Ctrl-C)")
-        except YtError:
-            pass  # finished meanwhile, or unreachable: the transaction's abort stops it too
 
 
 def operation_url(yt: yt.wrapper.YtClient, operation_id: str) -> str:
     """The operation's page in the YT UI (the client's link pattern), else a plain form."""
-    from yt.wrapper.operation_commands import get_operation_url  # noqa: PLC0415
+    from yt.wrapper import operation_commands  # noqa: PLC0415
 
-    url = get_operation_url(operation_id, client=yt)
+    url: str | None = cast(Any, operation_commands).get_operation_url(operation_id, client=yt)
     if url:
-        return str(url)
-    proxy = str(yt.config["proxy"]["url"] or "")
+        return url
+    config: Any = yt.config
+    proxy = str(config["proxy"]["url"] or "")
     return f"{proxy}/operations/{operation_id}"
 
 
 def to_yson(value: Any) -> Any:
     """``value`` with every ``Attributed`` turned into a YSON value with attributes."""
     if isinstance(value, Attributed):
-        from yt.yson import to_yson_type  # noqa: PLC0415
+        from yt import yson  # noqa: PLC0415
 
-        return to_yson_type(value.value, attributes=dict(value.attributes))
+        return cast(Any, yson).to_yson_type(value.value, attributes=dict(value.attributes))
     if isinstance(value, Mapping):
-        return {str(key): to_yson(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
+        mapping = cast(Mapping[Any, Any], value)
+        return {str(key): to_yson(item) for key, item in mapping.items()}
     if isinstance(value, list | tuple):
-        return [to_yson(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+        return [to_yson(item) for item in cast(Sequence[Any], value)]
     return value
 
 

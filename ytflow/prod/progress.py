@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from ytflow.terminal import is_terminal, stderr_console
 
@@ -37,9 +37,9 @@ class JobCounts:
         jobs = jobs or {}
 
         def number(key: str) -> int:
-            value = jobs.get(key, 0)
+            value: Any = jobs.get(key, 0)
             if isinstance(value, Mapping):  # some YT versions nest {total: N, details: ...}
-                value = value.get("total", 0)  # pyright: ignore[reportUnknownMemberType]
+                value = cast(Mapping[str, Any], value).get("total", 0)
             return int(value) if isinstance(value, int | float) else 0
 
         return cls(
