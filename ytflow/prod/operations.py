@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     import yt.wrapper
 
 FINISHED = frozenset({"completed", "failed", "aborted"})
-POLL_FIRST_SECONDS = 0.1
+POLL_FIRST_SECONDS = 0.05
 POLL_MAX_SECONDS = 5.0
 
 
@@ -160,7 +160,7 @@ class ProdOperations:
                     if state in FINISHED:
                         break
                     time.sleep(delay)
-                    delay = min(delay * 1.5, POLL_MAX_SECONDS)
+                    delay = min(delay * 1.3, POLL_MAX_SECONDS)
             except KeyboardInterrupt:
                 self._abort(operation_id)
                 raise
