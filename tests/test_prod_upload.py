@@ -10,6 +10,7 @@ import pytest
 from localyt_helpers import make_client
 from prod_ops_helpers import BUILD, make_pipeline, prod_client, write
 
+from ytflow.bundle import build_bundle
 from ytflow.localyt import LocalYt
 from ytflow.ops import MapOperation
 from ytflow.prod.upload import BundleUpload, UploadedBundle
@@ -78,3 +79,29 @@ def test_concurrent_uploads_of_one_bundle_both_succeed(local_yt: LocalYt, tmp_pa
     assert len(_bundles(local_yt)) == 1
     data = make_client(local_yt).read_file(results[0].path).read()
     assert data == results[0].bundle.archive.read_bytes()
+
+
+def test_builders_sharing_a_cache_folder_never_delete_each_others_temps(tmp_path: Path) -> None:
+    """Concurrent runs of one pipeline build into one temp cache folder at the same time."""
+    root = make_pipeline(tmp_path / "pipe")
+    errors: list[BaseException] = []
+
+    def build(barrier: threading.Barrier) -> None:
+        barrier.wait()
+        try:
+            build_bundle(root, output_dir=tmp_path / "cache")
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    for _ in range(15):
+        barrier = threading.Barrier(6)
+        threads = [threading.Thread(target=build, args=(barrier,)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert not errors
+    assert [path.name for path in (tmp_path / "cache").iterdir()] == [
+        f"bundle-{build_bundle(root, output_dir=tmp_path / 'cache').digest[:16]}.tar.gz"
+    ]
