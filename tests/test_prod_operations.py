@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,10 @@ def test_map_keeps_non_ascii_and_submits_the_planned_spec(
     assert "python3 _ytflow_launch.py work src/mapper.py" in mapper["command"]
 
 
-def test_resources_reach_the_spec(local_yt: LocalYt, pipeline: Path) -> None:
+def test_resources_reach_the_spec(
+    local_yt: LocalYt, pipeline: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="ytflow.operations")
     client = prod_client(local_yt, pipeline)
     write(client.yt, "//tmp/p/in", [{"value": n} for n in range(6)])
     resources = {
@@ -90,6 +94,9 @@ def test_resources_reach_the_spec(local_yt: LocalYt, pipeline: Path) -> None:
     assert sent["max_failed_job_count"] == 4
     mapper = sent["mapper"]
     assert mapper["memory_limit"] == int(1.5 * 2**30)
+    progress = [r.getMessage() for r in caplog.records if "jobs " in r.getMessage()]
+    assert progress and "completed" in progress[0]  # not a terminal: log lines
+    assert any("?page=operation" in r.getMessage() for r in caplog.records)
     assert mapper["cpu_limit"] == 0.5
     assert mapper["docker_image"] == "registry.example/jobs:1.2"
 
