@@ -11,6 +11,7 @@ from localyt_helpers import make_client
 from prod_ops_helpers import BUILD, make_pipeline, prod_client, write
 
 from ytflow.bundle import build_bundle
+from ytflow.errors import OperationError
 from ytflow.localyt import LocalYt
 from ytflow.ops import MapOperation
 from ytflow.prod.upload import BundleUpload, UploadedBundle
@@ -79,6 +80,21 @@ def test_concurrent_uploads_of_one_bundle_both_succeed(local_yt: LocalYt, tmp_pa
     assert len(_bundles(local_yt)) == 1
     data = make_client(local_yt).read_file(results[0].path).read()
     assert data == results[0].bundle.archive.read_bytes()
+
+
+def test_a_build_folder_yt_refuses_is_an_operation_error(local_yt: LocalYt, tmp_path: Path) -> None:
+    client = prod_client(local_yt, make_pipeline(tmp_path / "pipe"))
+    write(client.yt, "//tmp/p/in", [{"value": 1}])
+    write(client.yt, BUILD, [{"not": "a folder"}])
+
+    with pytest.raises(
+        OperationError, match=r"uploading the code bundle to //tmp/ytflow_test/build"
+    ):
+        client.run_operation(
+            MapOperation(input_table="//tmp/p/in", output_table="//tmp/p/out"), stage="work"
+        )
+
+    assert not local_yt.endpoint.operations.operations
 
 
 def test_builders_sharing_a_cache_folder_never_delete_each_others_temps(tmp_path: Path) -> None:

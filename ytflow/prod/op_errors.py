@@ -16,7 +16,6 @@ from ytflow.errors import (
     OperationError,
     TableNotFound,
     YtflowError,
-    YtPathError,
 )
 
 if TYPE_CHECKING:
@@ -56,16 +55,17 @@ class ProdOperationError(OperationError):
 
 
 def translate(error: YtError, doing: str, mask: Mask) -> YtflowError:
-    """A ``yt`` error met while ``doing`` something, as the matching ytflow error."""
-    message = mask(f"{doing}: {error_text(error.simplify())}")
-    code: Any = error.code
-    code = int(code) if isinstance(code, int) else None
-    if _has_code(error.simplify(), YT_RESOLVE_ERROR):
-        path = _attribute(error.simplify(), "path")
-        if path:
-            return TableNotFound(str(path), hint=message)
-        return YtPathError(message, code=YT_RESOLVE_ERROR)
-    return OperationError(message, code=code)
+    """A ``yt`` error met while ``doing`` something, as the matching ytflow error.
+
+    A resolve error naming its path is ``TableNotFound``; anything else ``OperationError``
+    with the cluster's message and code.
+    """
+    simple: dict[str, Any] = error.simplify()
+    message = mask(f"{doing}: {error_text(simple)}")
+    path = _attribute(simple, "path") if _has_code(simple, YT_RESOLVE_ERROR) else None
+    if path:
+        return TableNotFound(str(path), hint=message)
+    return OperationError(message, code=_code(simple))
 
 
 def operation_failure(
