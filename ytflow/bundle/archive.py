@@ -14,7 +14,7 @@ import os
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -62,10 +62,11 @@ def build_bundle(
     members = collect_members(
         root, upload_modules=upload_modules, upload_paths=upload_paths, skip=[output_dir]
     )
-    _remove_dead_builders_temps(output_dir)
-    fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=output_dir)
+    with _folder_lock(output_dir):  # no cleaner runs between a temp's creation and its lock
+        _remove_dead_builders_temps(output_dir)
+        fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=output_dir)
+        _lock_while_open(fd)
     temp = Path(temp_name)
-    _lock_while_open(fd)
     try:
         with os.fdopen(fd, "wb") as raw:
             hashing = _HashingWriter(raw)
@@ -75,7 +76,7 @@ def build_bundle(
         digest = hashing.hexdigest()
         archive = output_dir / f"bundle-{digest[:16]}.tar.gz"
         if archive.is_file() and archive.stat().st_size == hashing.size:
-            temp.unlink()
+            temp.unlink(missing_ok=True)
         else:
             temp.chmod(0o644)
             temp.replace(archive)
@@ -129,6 +130,24 @@ def _lock_while_open(fd: int) -> None:
     builder dies, so a temp whose lock can be taken is a dead builder's leftover."""
     if fcntl is not None:
         fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+@contextlib.contextmanager
+def _folder_lock(output_dir: Path) -> Generator[None]:
+    """Serialise temp creation and dead-temp cleanup among builders sharing ``output_dir``.
+
+    Without it, a builder's cleanup could take the lock of another builder's temp in the
+    instant between that temp's creation and its ``flock``, and delete it from under it.
+    """
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(output_dir, os.O_RDONLY)  # the folder itself: no lock file to list
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _remove_dead_builders_temps(output_dir: Path) -> None:

@@ -41,7 +41,9 @@ _REFUSED_SPEC_KEYS = (
     "core_table_path",
     "mapper_output_table_count",
 )
-_REFUSED_JOB_KEYS = ("docker_image", "layer_paths", "output_streams", "use_yamr_descriptors")
+# ``docker_image`` is accepted: jobs run on this machine's interpreter, as dev runs them (the
+# image is what a cluster would run them in; ytflow's prod specs name one when configured).
+_REFUSED_JOB_KEYS = ("layer_paths", "output_streams", "use_yamr_descriptors")
 
 DATA_PER_JOB = 256 << 20
 Tagged = tuple[int, int, Any]  # (input table index, row index in that table, row)
