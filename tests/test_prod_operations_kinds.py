@@ -45,8 +45,7 @@ def test_map_reduce_then_sort_then_reduce(local_yt: LocalYt, tmp_path: Path) -> 
     assert sorted_.output_rows == {"//tmp/p/sorted": 5}
     sent = last_spec(local_yt)
     assert "secure_vault" not in sent and "mapper" not in sent  # sort runs no code
-    # the protocol's sort hook gets no stage name: the title names the kind instead
-    assert sent["title"] == "ytflow pipe/sort: sort //tmp/p/words -> //tmp/p/sorted"
+    assert sent["title"] == "ytflow pipe/work: sort //tmp/p/words -> //tmp/p/sorted"
 
     reduced = client.run_operation(
         ReduceOperation(input_table="//tmp/p/sorted", output_table="//tmp/p/sum", reduce_by="word"),

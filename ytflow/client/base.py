@@ -86,7 +86,7 @@ class YtClient(ABC):
             case MapReduceOperation():
                 return self._run_map_reduce(spec, stage)
             case SortOperation():
-                return self._run_sort(spec)
+                return self._run_sort(spec, stage)
             case VanillaOperation():
                 return self._run_vanilla(spec, stage)
 
@@ -105,7 +105,7 @@ class YtClient(ABC):
         """Run mapper, partition and sort by ``sort_by``, then reducer."""
 
     @abstractmethod
-    def _run_sort(self, spec: SortOperation) -> OperationResult:
+    def _run_sort(self, spec: SortOperation, stage: str) -> OperationResult:
         """Sort the input tables into ``spec.output_table`` in YT's order."""
 
     @abstractmethod

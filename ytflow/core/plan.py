@@ -32,7 +32,7 @@ from ytflow.core.secrets import CLUSTER_KEYS, Secrets, load_secrets
 from ytflow.core.stage import StageDeps
 from ytflow.errors import YtflowError
 from ytflow.ops import OPERATION_MODELS, OperationSpec
-from ytflow.prod.specs import operation_spec
+from ytflow.prod.specs import bundle_path, operation_spec
 
 UNSET_BUILD_FOLDER = "$BUILD_FOLDER"
 """Stands for ``pipeline.build_folder`` in specs when the config does not set it."""
@@ -114,11 +114,6 @@ class Plan:
     offline_limits: tuple[str, ...] = OFFLINE_LIMITS
 
 
-def bundle_target(build_folder: str, digest: str) -> str:
-    """Where prod uploads a bundle: under its content hash, so an unchanged one is skipped."""
-    return f"{build_folder.rstrip('/')}/bundle-{digest}.tar.gz"
-
-
 def build_plan(root: Path | str, *, config_file: Path | str | None = None) -> Plan:
     """Plan a prod run of the pipeline in ``root``; config and stage errors raise as in a run."""
     pipeline = Pipeline(root, config_file=config_file)
@@ -141,10 +136,10 @@ def build_plan(root: Path | str, *, config_file: Path | str | None = None) -> Pl
             upload_modules=section.upload_modules,
             upload_paths=[(item.source, item.target) for item in section.upload_paths],
         ).get()
-    target = bundle_target(section.build_folder, bundle.digest) if section.build_folder else None
+    target = bundle_path(section.build_folder, bundle.digest) if section.build_folder else None
     client = PlanClient(
         pipeline=pipeline.root.name,
-        bundle_path=target or bundle_target(UNSET_BUILD_FOLDER, bundle.digest),
+        bundle_path=target or bundle_path(UNSET_BUILD_FOLDER, bundle.digest),
         bundle_files=bundle.files,
         secure_vault=dict.fromkeys(vault, MASK),
     )

@@ -115,8 +115,8 @@ class PlanClient(YtClient):
     def _run_map_reduce(self, spec: MapReduceOperation, stage: str) -> OperationResult:
         return self._record_operation(spec, stage, scripts=[spec.mapper, spec.reducer])
 
-    def _run_sort(self, spec: SortOperation) -> OperationResult:
-        return self._record_operation(spec, self._stage, scripts=[])
+    def _run_sort(self, spec: SortOperation, stage: str) -> OperationResult:
+        return self._record_operation(spec, stage, scripts=[])
 
     def _run_vanilla(self, spec: VanillaOperation, stage: str) -> OperationResult:
         return self._record_operation(spec, stage, scripts=[])

@@ -135,7 +135,8 @@ class DevClient(YtClient):
         with self._holding(spec):
             return self.operations.map_reduce(spec, stage)
 
-    def _run_sort(self, spec: SortOperation) -> OperationResult:
+    def _run_sort(self, spec: SortOperation, stage: str) -> OperationResult:
+        del stage  # a sort runs no stage code
         return self.operations.sort(spec)
 
     def _run_vanilla(self, spec: VanillaOperation, stage: str) -> OperationResult:

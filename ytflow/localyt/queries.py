@@ -139,6 +139,11 @@ class QueryTracker:
                 )
             self._finish(record, "aborted", YtLocalError(message or "Query was aborted by user"))
         record.run.abort()
+        # An interrupt that lands just before DuckDB starts a statement is lost: repeat it
+        # from the side until the query's thread ends.
+        threading.Thread(
+            target=_interrupt_until_done, args=(record, 30.0), name="local-yt-abort", daemon=True
+        ).start()
 
     def close(self) -> None:
         """Abort running queries and wait a little for their threads (endpoint shutdown)."""
@@ -148,12 +153,7 @@ class QueryTracker:
                 self._finish(record, "aborted", YtLocalError("local-yt is shutting down"))
         deadline = time.monotonic() + 5
         for record in running:
-            # An interrupt that lands just before DuckDB starts a statement is lost: repeat it.
-            while record.thread is not None and record.thread.is_alive():
-                record.run.abort()
-                record.thread.join(timeout=0.1)
-                if time.monotonic() > deadline:
-                    break
+            _interrupt_until_done(record, max(0.0, deadline - time.monotonic()))
 
     def _run(self, record: QueryRecord) -> None:
         scratch = self.endpoint.root / "queries" / record.id
@@ -393,3 +393,13 @@ def _matches(record: QueryRecord, name: str, value: str) -> bool:
 
 def _hint(error: YtflowError) -> dict[str, Any]:
     return {"hint": error.hint} if error.hint else {}
+
+
+def _interrupt_until_done(record: QueryRecord, seconds: float) -> None:
+    """Interrupt the query's engine every 0.1 s until its thread ends (or ``seconds`` pass)."""
+    deadline = time.monotonic() + seconds
+    while record.thread is not None and record.thread.is_alive():
+        record.run.abort()
+        record.thread.join(timeout=0.1)
+        if time.monotonic() > deadline:
+            break

@@ -91,8 +91,8 @@ class ProdClient(YtClient):
     def _run_map_reduce(self, spec: MapReduceOperation, stage: str) -> OperationResult:
         return self.operations.run(spec, stage)
 
-    def _run_sort(self, spec: SortOperation) -> OperationResult:
-        return self.operations.run(spec, None)
+    def _run_sort(self, spec: SortOperation, stage: str) -> OperationResult:
+        return self.operations.run(spec, stage)
 
     def _run_vanilla(self, spec: VanillaOperation, stage: str) -> OperationResult:
         return self.operations.run(spec, stage)

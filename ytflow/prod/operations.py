@@ -67,8 +67,8 @@ class ProdOperations:
             mask=secrets.mask,
         )
 
-    def run(self, spec: OperationSpec, stage: str | None) -> OperationResult:
-        """Run ``spec`` (``stage`` is None only for sort, which runs no code)."""
+    def run(self, spec: OperationSpec, stage: str) -> OperationResult:
+        """Run ``spec`` for ``stage`` (a sort runs no code; the stage names it in its title)."""
         from yt.wrapper.errors import YtError  # noqa: PLC0415 - yt only in prod, lazily
 
         context = self._context(spec, stage)
@@ -92,12 +92,10 @@ class ProdOperations:
             failed_jobs=counts.failed,
         )
 
-    def _context(self, spec: OperationSpec, stage: str | None) -> JobContext:
+    def _context(self, spec: OperationSpec, stage: str) -> JobContext:
         pipeline = self.root.resolve().name
-        if isinstance(spec, SortOperation) or stage is None:
-            return JobContext(
-                pipeline=pipeline, stage=stage or spec.kind, bundle_path="", bundle_files=()
-            )
+        if isinstance(spec, SortOperation):
+            return JobContext(pipeline=pipeline, stage=stage, bundle_path="", bundle_files=())
         uploaded = self.upload.get()
         files = uploaded.bundle.files
         for script in _scripts(spec):

@@ -37,6 +37,12 @@ JOB_PYTHON = "python3"
 _UNPACK = f"mkdir -p {BUNDLE_DIR} && tar -xzf {BUNDLE_FILE} -C {BUNDLE_DIR} && cd {BUNDLE_DIR}"
 
 
+def bundle_path(build_folder: str, digest: str) -> str:
+    """Where prod uploads a bundle: named by its content hash, so an unchanged one is skipped
+    (``ytflow plan`` shows the same target)."""
+    return f"{build_folder.rstrip('/')}/bundle-{digest}.tar.gz"
+
+
 @dataclass(frozen=True)
 class Attributed:
     """A YSON value with attributes, such as ``<encode_utf8=%false>json``."""

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ytflow.bundle import Bundle, BundleSource
 from ytflow.prod.op_errors import translate
+from ytflow.prod.specs import bundle_path
 
 if TYPE_CHECKING:
     import yt.wrapper
@@ -37,11 +38,6 @@ class UploadedBundle:
 
     bundle: Bundle
     path: str
-
-
-def bundle_path(build_folder: str, bundle: Bundle) -> str:
-    """Where ``bundle`` lives on the cluster (``ytflow plan`` shows the same target)."""
-    return f"{build_folder.rstrip('/')}/bundle-{bundle.digest}.tar.gz"
 
 
 def bundle_cache_dir(root: Path) -> Path:
@@ -78,7 +74,7 @@ class BundleUpload:
         """The uploaded bundle: built and uploaded on the first call, reused after."""
         if self._uploaded is None:
             bundle = self.source.get()
-            target = bundle_path(self.build_folder, bundle)
+            target = bundle_path(self.build_folder, bundle.digest)
             self._ensure(bundle, target)
             self._uploaded = UploadedBundle(bundle, target)
         return self._uploaded
