@@ -218,7 +218,14 @@ def local_yt(tmp_path: Path) -> Iterator[LocalYt]:
         yield local
 
 
-@pytest.fixture(params=CLIENT_FLAVORS)
+# The JSON configuration (what a client without YSON bindings uses) runs in the slow step;
+# tests/test_localyt_no_bindings.py keeps one real no-bindings run in the default suite.
+@pytest.fixture(
+    params=[
+        flavor if flavor == "yson" else pytest.param(flavor, marks=pytest.mark.slow)
+        for flavor in CLIENT_FLAVORS
+    ]
+)
 def yt_client(request: pytest.FixtureRequest, local_yt: LocalYt) -> Any:
     """The real ytsaurus-client against ``local_yt``, once per client configuration."""
     return make_client(local_yt, request.param)

@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_bench_quick_prints_every_workload() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--markdown"],

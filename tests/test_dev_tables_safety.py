@@ -233,6 +233,7 @@ def test_reading_two_million_rows_streams_them(client: DevClient) -> None:
     assert peak < STREAMING_PEAK_LIMIT, f"peak {peak} bytes: rows were held in memory"
 
 
+@pytest.mark.slow
 def test_appending_a_large_generator_streams_too(client: DevClient, seeded: bytes) -> None:
     tracemalloc.start()
     try:

@@ -22,7 +22,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 YTFLOW = str(Path(sys.executable).with_name("ytflow"))
 NAMES = sorted(path.name for path in EXAMPLES.iterdir() if (path / "pipeline.py").is_file())
 # Run in the default suite; the others run in the slow step (each costs a few seconds).
-QUICK = {"02_multi_stage", "06_word_count"}
+QUICK = {"06_word_count"}
 # Examples whose YQL writes tables without ORDER BY: compared as multisets.
 UNORDERED = {"03_yql"}
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yt.wrapper as yt
-from localyt_helpers import CLIENT_FLAVORS, make_client
+from localyt_helpers import make_client
 
 from ytflow.localyt import LocalYt
 
@@ -65,7 +65,7 @@ def client(shared_local: LocalYt) -> Any:
     return _client(shared_local)
 
 
-@pytest.mark.parametrize("flavor", CLIENT_FLAVORS)
+@pytest.mark.parametrize("flavor", ["yson", pytest.param("json", marks=pytest.mark.slow)])
 def test_run_map_with_a_python_function(shared_local: LocalYt, flavor: str):
     client = _client(shared_local, flavor)
     client.write_table("//tmp/numbers", [{"a": index, "s": "ü"} for index in range(4)])
@@ -79,6 +79,7 @@ def test_run_map_with_a_python_function(shared_local: LocalYt, flavor: str):
     assert b"Failed to write user statistics" not in stderr  # fd 5 is open, as on YT
 
 
+@pytest.mark.slow
 def test_python_job_context_has_table_and_row_index(client):
     client.write_table("//tmp/first", [{"a": 1}, {"a": 2}])
     client.write_table("//tmp/second", [{"a": 3}])
@@ -95,6 +96,7 @@ def test_python_job_context_has_table_and_row_index(client):
     ]
 
 
+@pytest.mark.slow
 def test_python_map_reduce_counts_words(client):
     client.write_table("//tmp/lines", [{"line": "to be or not to be"}])
     client.run_map_reduce(split_words, sum_counts, "//tmp/lines", "//tmp/words", reduce_by="word")
@@ -102,6 +104,7 @@ def test_python_map_reduce_counts_words(client):
     assert counts == {"to": 2, "be": 2, "or": 1, "not": 1}
 
 
+@pytest.mark.slow
 def test_python_job_traceback_is_in_the_client_error(client):
     client.write_table("//tmp/numbers", [{"a": index} for index in range(5)])
     with pytest.raises(yt.YtOperationFailedError) as failed:
@@ -114,6 +117,7 @@ def test_python_job_traceback_is_in_the_client_error(client):
     assert "Process exited with code 1" in str(failed.value)
 
 
+@pytest.mark.slow
 def test_python_reduce_over_a_sorted_table(client):
     rows = [{"word": word, "n": 1} for word in sorted("abacab")]
     client.write_table(yt.TablePath("//tmp/sorted_words", sorted_by=["word"]), rows)

@@ -9,8 +9,6 @@ from typing import Annotated
 
 import typer
 
-from ytflow.core.plan import build_plan
-from ytflow.core.plan_render import render_data, render_text
 from ytflow.core.runner import ConfigOption, print_error
 from ytflow.errors import YtflowError
 
@@ -45,10 +43,14 @@ def plan(
     Exit 0 planned (also when a stage stopped early); 2 a config, stage or usage error.
     """
     try:
+        from ytflow.core.plan import build_plan  # noqa: PLC0415 - other commands skip it
+
         made = build_plan(directory, config_file=config)
     except YtflowError as error:
         print_error(error)
         raise typer.Exit(error.exit_code) from None
+    from ytflow.core.plan_render import render_data, render_text  # noqa: PLC0415
+
     if output_format is OutputFormat.TEXT:
         sys.stdout.write(render_text(made))
     else:
