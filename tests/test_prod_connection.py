@@ -21,7 +21,7 @@ from ytflow.core.config import load_pipeline_config
 from ytflow.errors import ConfigError
 from ytflow.localyt import LocalYt
 from ytflow.prod.client import ProdClient
-from ytflow.prod.connection import Credentials
+from ytflow.prod.connection import WRITE_CHUNK_BYTES, Credentials
 
 PROD_CONFIG = """\
 pipeline:
@@ -144,6 +144,15 @@ def test_yt_config_is_deep_merged_and_checked(make_pipeline, local_yt):
     config = _make(root).yt.config
     assert config["proxy"]["request_timeout"] == 12345
     assert config["proxy"]["retries"]["enable"] is True  # the rest of proxy: kept
+    # ytflow's own default: write_table streams hold 16 MB at a time, not the client's 128 MB
+    assert config["write_retries"]["chunk_size"] == WRITE_CHUNK_BYTES == 16 << 20
+    tuned = _pipeline(
+        make_pipeline,
+        secrets=secrets,
+        yt_config="{write_retries: {chunk_size: 1048576}}",
+        name="tuned",
+    )
+    assert _make(tuned).yt.config["write_retries"]["chunk_size"] == 1 << 20
     root = _pipeline(make_pipeline, secrets=secrets, yt_config="{no_such_option: 1}", name="other")
     with pytest.raises(ConfigError, match=r"pipeline.yt_config.*no_such_option"):
         _make(root)

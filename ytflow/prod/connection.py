@@ -45,6 +45,13 @@ class Credentials:
         return f"Credentials(proxy={self.proxy!r}, token=***, source={self.source!r})"
 
 
+WRITE_CHUNK_BYTES = 16 * 1024 * 1024
+"""How much of a ``write_table`` stream the client holds at once (one request each; its
+default, 128 MB, would keep a table of up to 128 MB whole in memory)."""
+_DEFAULTS: dict[str, Any] = {"write_retries": {"chunk_size": WRITE_CHUNK_BYTES}}
+"""Settings ytflow changes from the client's defaults; ``pipeline.yt_config`` overrides them."""
+
+
 def connect(
     credentials: Credentials,
     yt_config: Mapping[str, Any],
@@ -66,10 +73,11 @@ def connect(
             key="pipeline.mode",
             hint="pip install 'ytflow[prod]'",
         ) from None
+    from yt.common import update  # pyright: ignore[reportUnknownVariableType]  # noqa: PLC0415
+
+    config = update(_DEFAULTS, dict(yt_config))
     try:
-        return yt.wrapper.YtClient(
-            proxy=credentials.proxy, token=credentials.token, config=dict(yt_config)
-        )
+        return yt.wrapper.YtClient(proxy=credentials.proxy, token=credentials.token, config=config)
     except Exception as error:  # the client's config checks raise several types
         raise ConfigError(
             f"ytsaurus-client refused this config: {mask(str(error))}",
