@@ -1,0 +1,1 @@
+"""The sqllogictest oracle: YDB's sqllogictest queries, answered by dev YQL and by SQLite."""
