@@ -47,7 +47,9 @@ def yql_text(sql: str, tables: set[str]) -> str:
             continue
         meta = ident.meta
         path = f"`{PREFIX}{ident.name.lower()}`"
-        spans.append((meta["start"], meta["end"] + 1, path if table.alias else f"{path} AS {ident.name}"))
+        spans.append(
+            (meta["start"], meta["end"] + 1, path if table.alias else f"{path} AS {ident.name}")
+        )
     for start, end, text in sorted(spans, reverse=True):
         sql = sql[:start] + text + sql[end:]
     return sql
