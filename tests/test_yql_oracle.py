@@ -6,6 +6,7 @@ better, never worse. The default suite runs a fixed sample; the slow step runs e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -61,12 +62,19 @@ def test_docs_section_is_generated_from_the_baseline():
     assert shown == section(load_baseline())
 
 
+def _fixed(text: str) -> Callable[[str, set[str]], str]:
+    def translate(sql: str, tables: set[str]) -> str:
+        return text
+
+    return translate
+
+
 def test_a_different_answer_is_wrong_and_a_refusal_is_refused(monkeypatch: pytest.MonkeyPatch):
     """The harness itself: it must see a different answer, and tell a refusal from it."""
     case = ALL[0]
-    monkeypatch.setattr(runner, "yql_text", lambda sql, tables: "SELECT 1 AS col1")
+    monkeypatch.setattr(runner, "yql_text", _fixed("SELECT 1 AS col1"))
     assert [r.outcome for r in run_cases({case.id})] == ["wrong"]
-    monkeypatch.setattr(runner, "yql_text", lambda sql, tables: "SELECT * FROM `//tmp/slt/no`")
+    monkeypatch.setattr(runner, "yql_text", _fixed("SELECT * FROM `//tmp/slt/no`"))
     assert [r.outcome for r in run_cases({case.id})] == ["refused"]
 
 

@@ -108,7 +108,7 @@ class SuiteRun:
             got = self.dev.run_yql(yql_text(case.sql, self.tables))
         except YtflowError as error:
             return Result(case, "refused", str(error).splitlines()[0])
-        except Exception as error:  # noqa: BLE001 - any other exception is a wrong answer
+        except Exception as error:  # any other exception is a wrong answer
             return Result(case, "wrong", f"{type(error).__name__}: {error}".splitlines()[0])
         expected = answer(expected_rows, mode)
         actual = answer([list(row.values()) for row in got], mode)
