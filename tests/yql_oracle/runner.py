@@ -5,7 +5,7 @@ rows SQLite holds are written to dev tables ``//tmp/slt/<table>``. A query reach
 only its table names rewritten (found by sqlglot's parser, spliced into the original text), so
 every other character is the source's. Answers are compared as sqllogictest compares them:
 values formatted (integers as written, floats with 3 decimals, ``NULL``), column names ignored,
-rows in order when ``ORDER BY`` names every output column, else sorted (``rowsort``).
+rows in order when ``ORDER BY`` has a term per output column, else sorted (``rowsort``).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def yql_text(sql: str, tables: set[str]) -> str:
 
 
 def sort_mode(sql: str, width: int) -> str:
-    """``nosort`` when the outer ``ORDER BY`` covers every output column, else ``rowsort``."""
+    """``nosort`` when the outer ``ORDER BY`` has a term per output column, else ``rowsort``."""
     tree = sqlglot.parse_one(sql, read="sqlite")
     order = tree.args.get("order")
     return "nosort" if order is not None and len(order.expressions) >= width else "rowsort"
