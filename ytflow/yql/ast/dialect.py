@@ -1,0 +1,301 @@
+"""A YQL dialect for sqlglot: YQL text in, a sqlglot AST with YQL's constructs out.
+
+Why a dialect and not token rewriting: scopes (a ``GROUP BY x AS k`` alias, a subquery's own
+columns) exist only in a tree. The tokenizer knows YQL's lexical rules (backtick names,
+``"double quotes"`` are strings, ``@@raw@@``, ``1u``); the parser adds YQL's statements
+(``$name = ...;``, ``PRAGMA``, ``INSERT ... WITH TRUNCATE``) and clauses (``WITHOUT``,
+``GROUP BY expr AS name``, ``Module::Function(...)(...)``, ``CAST(x AS Int64)``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlglot import exp, parser, tokens
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.generators.duckdb import DuckDBGenerator
+from sqlglot.tokens import Token, TokenType
+
+from ytflow.errors import YqlError
+from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, YqlCast
+from ytflow.yql.functions import TYPES
+
+HINT = "dev runs a subset of YQL on DuckDB (see docs/yql.md); rewrite it, or run it in prod"
+
+# Words refused wherever they stand as a word (a backticked name is a column, never these).
+UNSUPPORTED_WORDS = {
+    "FLATTEN": "FLATTEN BY",
+    "ASSUME": "ASSUME ORDER BY",
+    "SAMPLE": "SAMPLE",
+    "TABLESAMPLE": "TABLESAMPLE",
+    "MATCH_RECOGNIZE": "MATCH_RECOGNIZE",
+    "EXCLUSION": "EXCLUSION JOIN",
+    "ONLY": "LEFT/RIGHT ONLY JOIN",
+    "SEMI": "LEFT/RIGHT SEMI JOIN",
+    "REGEXP": "REGEXP",
+    "RLIKE": "RLIKE",
+    "MATCH": "MATCH",
+    "ANY": "ANY join",
+    "COMPACT": "COMPACT",
+    "STREAM": "STREAM",
+    "ROLLUP": "ROLLUP",
+    "CUBE": "CUBE",
+    "QUALIFY": "QUALIFY",
+}
+# Multi-word constructs: (first word, next word) -> name.
+_UNSUPPORTED_PAIRS = {
+    ("GROUPING", "SETS"): "GROUPING SETS",
+    ("FILTER", "("): "FILTER (WHERE ...) on an aggregate",
+}
+_UNSUPPORTED_SYMBOLS = {"??": "the ?? operator", "->": "a lambda (->)", ":=": ":="}
+
+# YQL integer literal suffixes -> the DuckDB type keyword the tokenizer casts the number to.
+_SUFFIXES = {
+    "T": "TINYINT",
+    "S": "SMALLINT",
+    "L": "BIGINT",
+    "U": "UINTEGER",
+    "UT": "UTINYINT",
+    "US": "USMALLINT",
+    "UL": "UBIGINT",
+    "LU": "UBIGINT",
+    "F": "FLOAT",
+}
+
+
+def error_at(message: str, token: Token, *, hint: str | None = HINT) -> YqlError:
+    """A ``YqlError`` naming ``token``'s line and column."""
+    column = max(token.col - len(token.text) + 1, 1)
+    return YqlError(f"{message} (column {column})", line=token.line, hint=hint)
+
+
+class YqlTokenizer(tokens.Tokenizer):
+    """YQL's lexical rules on sqlglot's tokenizer."""
+
+    QUOTES: ClassVar[list[str | tuple[str, str]]] = ["'", '"']
+    RAW_STRINGS: ClassVar[list[str | tuple[str, str]]] = [("@@", "@@")]
+    IDENTIFIERS: ClassVar[list[str | tuple[str, str]]] = ["`"]
+    STRING_ESCAPES: ClassVar[list[str]] = ["\\"]
+    STRING_ESCAPES_ALLOWED_IN_RAW_STRINGS = False
+    NUMERIC_LITERALS: ClassVar[dict[str, str]] = _SUFFIXES
+    KEYWORDS: ClassVar[dict[str, TokenType]] = {
+        **tokens.Tokenizer.KEYWORDS,
+        "==": TokenType.EQ,
+        "UTINYINT": TokenType.UTINYINT,
+        "USMALLINT": TokenType.USMALLINT,
+        "UINTEGER": TokenType.UINT,
+        "UBIGINT": TokenType.UBIGINT,
+        "PRAGMA": TokenType.PRAGMA,
+    }
+
+
+def _is_word(token: Token) -> bool:
+    return token.token_type is not TokenType.IDENTIFIER and token.text.isidentifier()
+
+
+def _adjacent(left: Token, right: Token) -> bool:
+    return left.end + 1 == right.start
+
+
+def check_tokens(raw: list[Token]) -> list[Token]:
+    """Refuse what the tokens alone show is unsupported; join ``Module::Function`` into one
+    name so the parser reads it as a call."""
+    out: list[Token] = []
+    index = 0
+    while index < len(raw):
+        token = raw[index]
+        following = raw[index + 1] if index + 1 < len(raw) else None
+        upper = token.text.upper()
+        if _is_word(token) and upper in UNSUPPORTED_WORDS:
+            raise error_at(f"{UNSUPPORTED_WORDS[upper]} is not supported", token)
+        if following is not None and (upper, following.text.upper()) in _UNSUPPORTED_PAIRS:
+            raise error_at(f"{_UNSUPPORTED_PAIRS[upper, following.text.upper()]} is not supported", token)
+        symbol = token.text + (following.text if following is not None else "")
+        if following is not None and symbol in _UNSUPPORTED_SYMBOLS and _adjacent(token, following):
+            raise error_at(f"{_UNSUPPORTED_SYMBOLS[symbol]} is not supported", token)
+        if (
+            token.text == "0"
+            and following is not None
+            and _adjacent(token, following)
+            and following.text[:1] in "xX"
+        ):
+            value = str(int("0" + following.text, 16))
+            out.append(Token(TokenType.NUMBER, value, token.line, following.col, token.start, following.end))
+            index += 2
+            continue
+        if token.token_type is TokenType.NUMBER and following is not None:
+            if _adjacent(token, following) and _is_word(following):
+                raise error_at(
+                    f"number literal {token.text + following.text!r} has an unknown type suffix",
+                    token,
+                    hint=None,
+                )
+        if (
+            following is not None
+            and following.token_type is TokenType.DCOLON
+            and _is_word(token)
+            and index + 2 < len(raw)
+            and _is_word(raw[index + 2])
+        ):
+            function = raw[index + 2]
+            name = f"{token.text}::{function.text}"
+            out.append(Token(TokenType.VAR, name, token.line, function.col, token.start, function.end))
+            index += 3
+            continue
+        out.append(token)
+        index += 1
+    return out
+
+
+class YqlParser(parser.Parser):
+    """sqlglot's parser with YQL's statements and clauses; every other function call stays an
+    ``Anonymous`` node under its YQL name, so the generator decides what it means."""
+
+    FUNCTIONS: ClassVar[dict[str, Any]] = {}
+    FUNCTION_PARSERS: ClassVar[dict[str, Any]] = {
+        "CAST": lambda self: self._parse_yql_cast(),
+    }
+    NO_PAREN_FUNCTIONS: ClassVar[dict[TokenType, Any]] = {}
+    STATEMENT_PARSERS: ClassVar[dict[TokenType, Any]] = {
+        **parser.Parser.STATEMENT_PARSERS,
+        TokenType.PRAGMA: lambda self: self._parse_yql_pragma(),
+        TokenType.INSERT: lambda self: self._parse_yql_insert(),
+    }
+
+    def parse(self, raw_tokens: list[Token], sql: str) -> list[exp.Expr | None]:
+        return super().parse(check_tokens(raw_tokens), sql)
+
+    def _parse_statement(self) -> exp.Expr | None:
+        current, following = self._curr, self._next
+        if (
+            current is not None
+            and current.text.startswith("$")
+            and following is not None
+            and following.token_type is TokenType.EQ
+        ):
+            self._advance()
+            return self._parse_named_definition(current)
+        return super()._parse_statement()
+
+    def _parse_function(
+        self,
+        functions: dict[str, Any] | None = None,
+        anonymous: bool = False,
+        optional_parens: bool = True,
+        any_token: bool = False,
+    ) -> exp.Expr | None:
+        start = self._curr
+        result = super()._parse_function(functions, anonymous, optional_parens, any_token)
+        if isinstance(result, exp.Anonymous) and start is not None:
+            result.meta["line"] = start.line
+            result.meta["column"] = max(start.col - len(start.text) + 1, 1)
+        return result
+
+    def _parse_table_parts(self, *args: Any, **kwargs: Any) -> exp.Table:
+        self._refuse_string_table()
+        return super()._parse_table_parts(*args, **kwargs)
+
+    def _parse_table_parts_fast(self) -> exp.Table | None:
+        self._refuse_string_table()
+        return super()._parse_table_parts_fast()
+
+    def _refuse_string_table(self) -> None:
+        if self._curr is not None and self._curr.token_type is TokenType.STRING:
+            raise error_at(f"a string ({self._curr.text!r}) is not a table", self._curr)
+
+    def _parse_named_definition(self, start: Token) -> exp.Expr:
+        self._advance()  # the =
+        value = self._parse_select() or self._parse_expression()
+        if value is None:
+            raise error_at(f"{start.text} is defined as nothing", start, hint=None)
+        if isinstance(value, exp.Subquery) and isinstance(value.this, exp.Query):
+            value = value.this
+        return NamedDefinition(this=start.text[1:], expression=value, line=start.line)
+
+    def _parse_yql_pragma(self) -> exp.Expr:
+        start = self._prev
+        parts: list[str] = []
+        while self._curr and self._curr.token_type is not TokenType.SEMICOLON:
+            parts.append(self._curr.text)
+            self._advance()
+        text = "".join(parts)
+        return Pragma(this=text.split("=")[0].split("(")[0], line=start.line)
+
+    def _parse_yql_insert(self) -> exp.Expr:
+        start = self._prev
+        if not self._match(TokenType.INTO):
+            raise error_at("expected INSERT INTO", start)
+        table = self._parse_table_parts()
+        truncate = False
+        if self._match(TokenType.WITH):
+            hint = self._curr
+            if hint is None or hint.text.upper() != "TRUNCATE":
+                shown = hint.text.upper() if hint is not None else ""
+                raise error_at(f"INSERT INTO ... WITH {shown} is not supported", start)
+            self._advance()
+            truncate = True
+        if self._match(TokenType.L_PAREN, advance=False) and not self._next_is_select():
+            raise error_at("INSERT INTO with a column list is not supported", start)
+        query = self._parse_select()
+        if query is None:
+            raise error_at("expected SELECT after INSERT INTO", start, hint=None)
+        return exp.Insert(this=table, expression=query, overwrite=truncate)
+
+    def _next_is_select(self) -> bool:
+        following = self._next
+        return following is not None and following.token_type is TokenType.SELECT
+
+    def _parse_yql_cast(self) -> exp.Expr:
+        start = self._prev
+        value = self._parse_disjunction()
+        if not self._match(TokenType.ALIAS):
+            raise error_at("expected CAST(value AS Type)", start, hint=None)
+        words: list[str] = []
+        depth = 0
+        while self._curr and (depth or self._curr.token_type is not TokenType.R_PAREN):
+            depth += self._curr.token_type is TokenType.L_PAREN
+            depth -= self._curr.token_type is TokenType.R_PAREN
+            if self._curr.text != "?":
+                words.append(self._curr.text)
+            self._advance()
+        shown = "".join(words)
+        if shown.upper() not in TYPES:
+            supported = ", ".join(sorted(name.title() for name in TYPES))
+            raise error_at(f"CAST to {shown} is not supported (supported: {supported})", start, hint=None)
+        return YqlCast(this=value, to=shown.upper())
+
+    def _parse_star_ops(self) -> exp.Expr | None:
+        if self._match_text_seq("WITHOUT"):
+            start = self._prev
+            names = self._parse_csv(self._parse_id_var)
+            if not names:
+                raise error_at("SELECT * WITHOUT needs column names", start, hint=None)
+            return exp.Star(except_=[exp.column(name) for name in names if name is not None])
+        return super()._parse_star_ops()
+
+    def _parse_group(self, skip_group_by_token: bool = False) -> exp.Group | None:
+        if not skip_group_by_token and not self._match(TokenType.GROUP_BY):
+            return None
+        items = self._parse_csv(lambda: self._parse_alias(self._parse_disjunction(), explicit=True))
+        return exp.Group(expressions=items)
+
+    def _parse_column_ops(self, this: exp.Expr | None) -> exp.Expr | None:
+        this = super()._parse_column_ops(this)
+        if (
+            isinstance(this, exp.Anonymous)
+            and "::" in this.name
+            and self._match(TokenType.L_PAREN, advance=False)
+        ):
+            self._advance()
+            values = self._parse_csv(self._parse_disjunction)
+            self._match_r_paren()
+            return Curried(this=this, expressions=values)
+        return this
+
+
+class Yql(Dialect):
+    """YQL as sqlglot reads it; generating falls back to DuckDB's SQL (see ``to_duckdb``)."""
+
+    Tokenizer = YqlTokenizer
+    Parser = YqlParser
+    Generator = DuckDBGenerator
