@@ -106,10 +106,14 @@ def check_tokens(raw: list[Token]) -> list[Token]:
         token = raw[index]
         following = raw[index + 1] if index + 1 < len(raw) else None
         upper = token.text.upper()
+        if token.token_type is TokenType.GROUPING_SETS:
+            raise error_at("GROUPING SETS is not supported", token)
         if _is_word(token) and upper in UNSUPPORTED_WORDS:
             raise error_at(f"{UNSUPPORTED_WORDS[upper]} is not supported", token)
         if following is not None and (upper, following.text.upper()) in _UNSUPPORTED_PAIRS:
             raise error_at(f"{_UNSUPPORTED_PAIRS[upper, following.text.upper()]} is not supported", token)
+        if token.text in _UNSUPPORTED_SYMBOLS:
+            raise error_at(f"{_UNSUPPORTED_SYMBOLS[token.text]} is not supported", token)
         symbol = token.text + (following.text if following is not None else "")
         if following is not None and symbol in _UNSUPPORTED_SYMBOLS and _adjacent(token, following):
             raise error_at(f"{_UNSUPPORTED_SYMBOLS[symbol]} is not supported", token)
@@ -225,6 +229,9 @@ class YqlParser(parser.Parser):
         start = self._prev
         if not self._match(TokenType.INTO):
             raise error_at("expected INSERT INTO", start)
+        following = self._next
+        if following is not None and following.token_type is TokenType.L_PAREN:
+            raise error_at("INSERT INTO with a column list is not supported", start)
         table = self._parse_table_parts()
         truncate = False
         if self._match(TokenType.WITH):
