@@ -55,19 +55,46 @@ def run(text: str) -> list[dict[str, Any]]:
         ("SELECT id FROM `//t/u`", 'SELECT "id" FROM "t_u"'),
         ("SELECT `Group`, Value FROM `//t/u`", 'SELECT "Group", "Value" FROM "t_u"'),
         ('SELECT "s"', "SELECT 's' AS \"column0\""),
-        ("SELECT 1 == 1, 2 != 3, 4 <> 5", 'SELECT 1 = 1 AS "column0", 2 <> 3 AS "column1", 4 <> 5 AS "column2"'),
-        ("SELECT 1u, 2l, 3ul, 0x1F", 'SELECT CAST(1 AS UINTEGER) AS "column0", CAST(2 AS BIGINT) AS "column1", CAST(3 AS UBIGINT) AS "column2", 31 AS "column3"'),
+        (
+            "SELECT 1 == 1, 2 != 3, 4 <> 5",
+            'SELECT 1 = 1 AS "column0", 2 <> 3 AS "column1", 4 <> 5 AS "column2"',
+        ),
+        (
+            "SELECT 1u, 2l, 3ul, 0x1F",
+            'SELECT CAST(1 AS UINTEGER) AS "column0", CAST(2 AS BIGINT) AS "column1", CAST(3 AS UBIGINT) AS "column2", 31 AS "column3"',
+        ),
         ("SELECT * WITHOUT id, age FROM `//t/u`", 'SELECT * EXCLUDE ("id", "age") FROM "t_u"'),
         ("SELECT id FROM hahn.`//t/u` AS u", 'SELECT "id" FROM "t_u" AS "u"'),
         ("SELECT id FROM `t/u`", 'SELECT "id" FROM "t_u"'),
-        ('SELECT String::Contains(country, "N") AS c FROM `//t/u`', "SELECT contains(\"country\", 'N') AS \"c\" FROM \"t_u\""),
-        ("SELECT IF(age > 26, 1, 2) AS a FROM `//t/u`", 'SELECT CASE WHEN "age" > 26 THEN 1 ELSE 2 END AS "a" FROM "t_u"'),
+        (
+            'SELECT String::Contains(country, "N") AS c FROM `//t/u`',
+            'SELECT contains("country", \'N\') AS "c" FROM "t_u"',
+        ),
+        (
+            "SELECT IF(age > 26, 1, 2) AS a FROM `//t/u`",
+            'SELECT CASE WHEN "age" > 26 THEN 1 ELSE 2 END AS "a" FROM "t_u"',
+        ),
         ("SELECT NVL(age, 0) AS a FROM `//t/u`", 'SELECT coalesce("age", 0) AS "a" FROM "t_u"'),
-        ("SELECT id FROM `//t/u` ORDER BY age", 'SELECT "id" FROM "t_u" ORDER BY "age" NULLS FIRST'),
-        ("SELECT id FROM `//t/u` UNION ALL SELECT id FROM `//t/o`", 'SELECT "id" FROM "t_u" UNION ALL BY NAME SELECT "id" FROM "t_o"'),
-        ("$n = 2; SELECT id FROM `//t/u` WHERE id == $n", 'SELECT "id" FROM "t_u" WHERE "id" = (2)'),
-        ("$q = (SELECT id FROM `//t/u`); SELECT id FROM $q", 'WITH "q_q" AS (SELECT "id" FROM "t_u") SELECT "id" FROM "q_q"'),
-        ("SELECT country, COUNT(*) FROM `//t/u` GROUP BY country", 'SELECT "country", count(*) AS "column1" FROM "t_u" GROUP BY "country"'),
+        (
+            "SELECT id FROM `//t/u` ORDER BY age",
+            'SELECT "id" FROM "t_u" ORDER BY "age" NULLS FIRST',
+        ),
+        (
+            "SELECT id FROM `//t/u` UNION ALL SELECT id FROM `//t/o`",
+            'SELECT "id" FROM "t_u" UNION ALL BY NAME SELECT "id" FROM "t_o"',
+        ),
+        (
+            "$n = 2; SELECT id FROM `//t/u` WHERE id == $n",
+            'SELECT "id" FROM "t_u" WHERE "id" = (2)',
+        ),
+        (
+            "$q = (SELECT id FROM `//t/u`); SELECT id FROM $q",
+            'WITH "q_q" AS (SELECT "id" FROM "t_u") SELECT "id" FROM "q_q"',
+        ),
+        (
+            "SELECT country, COUNT(*) FROM `//t/u` GROUP BY country",
+            'SELECT "country", count(*) AS "column1" FROM "t_u" GROUP BY "country"',
+        ),
     ],
 )
 def test_yql_becomes_duckdb_sql(yql: str, duck: str) -> None:
@@ -80,7 +107,11 @@ def test_statements_carry_kind_line_target_and_tables() -> None:
         "INSERT INTO `//t/out` WITH TRUNCATE SELECT * FROM $q;\nCOMMIT;\nSELECT 1 AS one"
     )
     assert [(s.kind, s.line) for s in statements] == [
-        ("use", 1), ("pragma", 2), ("insert", 4), ("commit", 5), ("select", 6)
+        ("use", 1),
+        ("pragma", 2),
+        ("insert", 4),
+        ("commit", 5),
+        ("select", 6),
     ]
     insert = statements[2]
     assert (insert.target, insert.truncate, insert.tables) == ("//t/out", True, ["//t/u"])
@@ -92,7 +123,9 @@ def test_keyword_named_columns_run() -> None:
 
 
 def test_unnamed_columns_are_column_n() -> None:
-    rows = run("SELECT country, COUNT(*), MAX(age), 'text' FROM `//t/u` WHERE id < 3 GROUP BY country ORDER BY country")
+    rows = run(
+        "SELECT country, COUNT(*), MAX(age), 'text' FROM `//t/u` WHERE id < 3 GROUP BY country ORDER BY country"
+    )
     assert rows == [
         {"country": "DE", "column1": 1, "column2": 25, "column3": "text"},
         {"country": "NL", "column1": 1, "column2": 30, "column3": "text"},
@@ -110,7 +143,9 @@ def test_group_by_alias_stays_in_its_scope() -> None:
 
 
 def test_group_by_expression_alias_in_select_having_order() -> None:
-    text = "SELECT d, COUNT(*) AS n FROM `//t/u` GROUP BY age / 10 AS d HAVING d > 0 ORDER BY d DESC"
+    text = (
+        "SELECT d, COUNT(*) AS n FROM `//t/u` GROUP BY age / 10 AS d HAVING d > 0 ORDER BY d DESC"
+    )
     assert run(text) == [{"d": 3, "n": 1}, {"d": 2, "n": 1}]
 
 
@@ -142,27 +177,42 @@ def test_named_subquery_and_in_named() -> None:
 
 
 def test_cast_failure_is_null_and_double_truncates() -> None:
-    rows = run('SELECT CAST("abc" AS Int64) AS a, CAST(3.7 AS Int64) AS b, CAST(5.0 AS String) AS c')
+    rows = run(
+        'SELECT CAST("abc" AS Int64) AS a, CAST(3.7 AS Int64) AS b, CAST(5.0 AS String) AS c'
+    )
     assert rows == [{"a": None, "b": 3, "c": "5"}]
 
 
 def test_nested_casts_stay_small() -> None:
-    text = "SELECT CAST(CAST(CAST(CAST(id AS String) AS Int64) AS String) AS Int64) AS x FROM `//t/u`"
+    text = (
+        "SELECT CAST(CAST(CAST(CAST(id AS String) AS Int64) AS String) AS Int64) AS x FROM `//t/u`"
+    )
     assert len(sql(text)) < 2000
     assert run(text + " WHERE id == 2") == [{"x": 2}]
 
 
 def test_curried_datetime_format_and_module_functions() -> None:
-    text = 'SELECT DateTime::Format("%Y")(CAST("2024-01-15" AS Date)) AS y, String::ToUpper("a") AS u'
+    text = (
+        'SELECT DateTime::Format("%Y")(CAST("2024-01-15" AS Date)) AS y, String::ToUpper("a") AS u'
+    )
     assert run(text) == [{"y": "2024", "u": "A"}]
 
 
 @pytest.mark.parametrize(
     ("yql", "message"),
     [
-        ("SELECT COUNT(*) FILTER (WHERE id > 1) FROM `//t/u`", "line 1: FILTER (WHERE ...) on an aggregate is not supported (column 17)"),
-        ("SELECT 1 FROM `//t/u`\nGROUP BY GROUPING SETS ((id))", "line 2: GROUPING SETS is not supported (column 10)"),
-        ("SELECT Frobnicate(1)", "line 1: function Frobnicate() is not supported by the dev YQL engine (column 8)"),
+        (
+            "SELECT COUNT(*) FILTER (WHERE id > 1) FROM `//t/u`",
+            "line 1: FILTER (WHERE ...) on an aggregate is not supported (column 17)",
+        ),
+        (
+            "SELECT 1 FROM `//t/u`\nGROUP BY GROUPING SETS ((id))",
+            "line 2: GROUPING SETS is not supported (column 10)",
+        ),
+        (
+            "SELECT Frobnicate(1)",
+            "line 1: function Frobnicate() is not supported by the dev YQL engine (column 8)",
+        ),
         ("SELECT String::Frobnicate(1)", "String::Frobnicate is not supported"),
         ("SELECT 10q", "number literal '10q' has an unknown type suffix"),
         ("SELECT * FROM `t` FLATTEN BY x", "FLATTEN BY is not supported"),
@@ -174,7 +224,10 @@ def test_curried_datetime_format_and_module_functions() -> None:
         ("SELECT * FROM read_csv('x')", "is not a table"),
         ("SELECT $nope", "$nope is used before it is defined"),
         ("INSERT INTO `//t/x` (a) SELECT 1", "INSERT INTO with a column list is not supported"),
-        ("INSERT INTO `//t/x` WITH COMPRESSION_CODEC SELECT 1", "INSERT INTO ... WITH COMPRESSION_CODEC is not supported"),
+        (
+            "INSERT INTO `//t/x` WITH COMPRESSION_CODEC SELECT 1",
+            "INSERT INTO ... WITH COMPRESSION_CODEC is not supported",
+        ),
     ],
 )
 def test_refusals_name_the_construct(yql: str, message: str) -> None:

@@ -111,7 +111,9 @@ def check_tokens(raw: list[Token]) -> list[Token]:
         if _is_word(token) and upper in UNSUPPORTED_WORDS:
             raise error_at(f"{UNSUPPORTED_WORDS[upper]} is not supported", token)
         if following is not None and (upper, following.text.upper()) in _UNSUPPORTED_PAIRS:
-            raise error_at(f"{_UNSUPPORTED_PAIRS[upper, following.text.upper()]} is not supported", token)
+            raise error_at(
+                f"{_UNSUPPORTED_PAIRS[upper, following.text.upper()]} is not supported", token
+            )
         if token.text in _UNSUPPORTED_SYMBOLS:
             raise error_at(f"{_UNSUPPORTED_SYMBOLS[token.text]} is not supported", token)
         symbol = token.text + (following.text if following is not None else "")
@@ -124,7 +126,11 @@ def check_tokens(raw: list[Token]) -> list[Token]:
             and following.text[:1] in "xX"
         ):
             value = str(int("0" + following.text, 16))
-            out.append(Token(TokenType.NUMBER, value, token.line, following.col, token.start, following.end))
+            out.append(
+                Token(
+                    TokenType.NUMBER, value, token.line, following.col, token.start, following.end
+                )
+            )
             index += 2
             continue
         if token.token_type is TokenType.NUMBER and following is not None:
@@ -143,7 +149,9 @@ def check_tokens(raw: list[Token]) -> list[Token]:
         ):
             function = raw[index + 2]
             name = f"{token.text}::{function.text}"
-            out.append(Token(TokenType.VAR, name, token.line, function.col, token.start, function.end))
+            out.append(
+                Token(TokenType.VAR, name, token.line, function.col, token.start, function.end)
+            )
             index += 3
             continue
         out.append(token)
@@ -268,7 +276,9 @@ class YqlParser(parser.Parser):
         shown = "".join(words)
         if shown.upper() not in TYPES:
             supported = ", ".join(sorted(name.title() for name in TYPES))
-            raise error_at(f"CAST to {shown} is not supported (supported: {supported})", start, hint=None)
+            raise error_at(
+                f"CAST to {shown} is not supported (supported: {supported})", start, hint=None
+            )
         return YqlCast(this=value, to=shown.upper())
 
     def _parse_star_ops(self) -> exp.Expr | None:

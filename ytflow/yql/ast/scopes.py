@@ -72,7 +72,11 @@ def _group_aliases(select: exp.Select) -> list[exp.Expr]:
 
     projections: list[exp.Expr] = []
     for projection in select.expressions:
-        if isinstance(projection, exp.Column) and not projection.table and projection.name in aliases:
+        if (
+            isinstance(projection, exp.Column)
+            and not projection.table
+            and projection.name in aliases
+        ):
             name = projection.name
             projections.append(exp.alias_(aliases[name].copy(), name, quoted=True))
         else:

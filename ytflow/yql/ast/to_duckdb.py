@@ -103,7 +103,7 @@ class AstTranslator:
             if isinstance(node, exp.In) and _named(node.args.get("field")):
                 return self._in_named(node, state)
             if isinstance(node, exp.Column) and _named(node):
-                return self._scalar(node.name[1:], state)
+                return self._scalar(node.name[1:], state, _line(node, state.line))
             return node
 
         return tree.transform(visit, copy=False)
@@ -113,38 +113,41 @@ class AstTranslator:
         alias = table.args.get("alias")
         if isinstance(name, exp.Identifier) and not name.quoted and name.name.startswith("$"):
             named = name.name[1:]
-            self._cte(named, state)
+            self._cte(named, state, _line(name, state.line))
             return exp.Table(this=exp.to_identifier(f"q_{named}", quoted=True), alias=alias)
         path = _path(table, state.line)
         state.tables.append(path)
         return RawSql(this=self._tables(path, state.line), alias=alias)
 
-    def _cte(self, name: str, state: _State) -> None:
+    def _cte(self, name: str, state: _State, line: int) -> None:
         if name in state.ctes:
             return
-        query = self._definition(name, state)
+        query = self._definition(name, line)
         if not isinstance(query, exp.Query):
-            raise YqlError(f"${name} is not a subquery and cannot be read as a table", line=state.line)
+            raise YqlError(
+                f"${name} is not a subquery and cannot be read as a table", line=state.line
+            )
         resolved = self._resolve(query.copy(), state)
         state.ctes[name] = rewrite_scopes(resolved)
 
-    def _definition(self, name: str, state: _State) -> exp.Expr:
+    def _definition(self, name: str, line: int) -> exp.Expr:
         if name not in self.named:
-            raise YqlError(f"${name} is used before it is defined", line=state.line)
+            raise YqlError(f"${name} is used before it is defined", line=line)
         return self.named[name]
 
-    def _scalar(self, name: str, state: _State) -> exp.Expr:
-        value = self._definition(name, state)
+    def _scalar(self, name: str, state: _State, line: int) -> exp.Expr:
+        value = self._definition(name, line)
         if isinstance(value, exp.Query):
-            self._cte(name, state)
+            self._cte(name, state, line)
             return exp.Subquery(this=_select_all(name))
         return exp.Paren(this=self._resolve(value.copy(), state))
 
     def _in_named(self, node: exp.In, state: _State) -> exp.Expr:
-        name = node.args["field"].name[1:]
-        value = self._definition(name, state)
+        field_ = node.args["field"]
+        name, line = field_.name[1:], _line(field_, state.line)
+        value = self._definition(name, line)
         if isinstance(value, exp.Query):
-            self._cte(name, state)
+            self._cte(name, state, line)
             query: exp.Expr = _select_all(name)
         else:
             items = self._resolve(value.copy(), state)
@@ -158,6 +161,13 @@ class _State:
     line: int
     tables: list[str] = field(default_factory=list[str])
     ctes: dict[str, exp.Expr] = field(default_factory=dict[str, exp.Expr])
+
+
+def _line(node: exp.Expr, default: int) -> int:
+    """The line a node was read from (sqlglot records it on identifiers)."""
+    identifier = node if isinstance(node, exp.Identifier) else node.find(exp.Identifier)
+    line = identifier.meta.get("line") if identifier is not None else None
+    return int(line) if line else default
 
 
 def _select_all(name: str) -> exp.Select:
@@ -206,7 +216,9 @@ def _parse(chunk: list[Token], text: str) -> exp.Expr:
         line = int(detail.get("line") or chunk[0].line)
         message = str(detail.get("description") or error).splitlines()[0]
         column = detail.get("col")
-        raise YqlError(f"YQL syntax not understood: {message} (column {column})", line=line) from None
+        raise YqlError(
+            f"YQL syntax not understood: {message} (column {column})", line=line
+        ) from None
     if not trees or trees[0] is None:
         raise error_at("empty statement", chunk[0], hint=None)
     return trees[0]
@@ -255,7 +267,9 @@ class _Generator(DuckDBGenerator):
         key = _key(call.name)
         if key not in CURRIED_FUNCTIONS:
             line, column = _position(call)
-            raise YqlError(f"{call.name}(...)(...) is not supported{column}", line=line, hint=HINT)
+            raise YqlError(
+                f"{call.name} is not supported by the dev YQL engine{column}", line=line, hint=HINT
+            )
         config = [self.sql(arg) for arg in call.expressions]
         value = [self.sql(arg) for arg in expression.expressions]
         return CURRIED_FUNCTIONS[key](config, value)
@@ -268,9 +282,13 @@ class _Generator(DuckDBGenerator):
         if "::" in name:
             key = _key(name)
             if key in CURRIED_FUNCTIONS:
-                raise YqlError(f"{name}(...) must be applied: {name}(...)(value){column}", line=line)
+                raise YqlError(
+                    f"{name}(...) must be applied: {name}(...)(value){column}", line=line
+                )
             if key not in MODULE_FUNCTIONS:
-                raise YqlError(f"{name} is not supported by the dev YQL engine{column}", line=line, hint=HINT)
+                raise YqlError(
+                    f"{name} is not supported by the dev YQL engine{column}", line=line, hint=HINT
+                )
             counts, build = MODULE_FUNCTIONS[key]
             _check_count(name, args, counts, line)
             return build(args)
@@ -283,7 +301,9 @@ class _Generator(DuckDBGenerator):
         if isinstance(expression.parent, exp.Window) or name == "unnest":
             return f"{name}({', '.join(args)})"
         raise YqlError(
-            f"function {name}() is not supported by the dev YQL engine{column}", line=line, hint=HINT
+            f"function {name}() is not supported by the dev YQL engine{column}",
+            line=line,
+            hint=HINT,
         )
 
     def div_sql(self, expression: exp.Div) -> str:
