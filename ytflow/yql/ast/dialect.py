@@ -18,7 +18,7 @@ from sqlglot.tokens import Token, TokenType
 
 from ytflow.errors import YqlError
 from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, YqlCast
-from ytflow.yql.functions import TYPES
+from ytflow.yql.functions import BUILTINS, SPECIAL_BUILTINS, TYPES
 
 HINT = "dev runs a subset of YQL on DuckDB (see docs/yql.md); rewrite it, or run it in prod"
 
@@ -47,6 +47,7 @@ _UNSUPPORTED_PAIRS = {
     ("GROUPING", "SETS"): "GROUPING SETS",
     ("FILTER", "("): "FILTER (WHERE ...) on an aggregate",
 }
+_CALLABLE = frozenset(BUILTINS) | frozenset(SPECIAL_BUILTINS)
 _UNSUPPORTED_SYMBOLS = {"??": "the ?? operator", "->": "a lambda (->)", ":=": ":="}
 
 # YQL integer literal suffixes -> the DuckDB type keyword the tokenizer casts the number to.
@@ -154,6 +155,13 @@ def check_tokens(raw: list[Token]) -> list[Token]:
             )
             index += 3
             continue
+        if (
+            token.token_type is not TokenType.VAR
+            and upper in _CALLABLE
+            and following is not None
+            and following.token_type is TokenType.L_PAREN
+        ):  # IF(...), LEFT(...): a call of YQL's function, not sqlglot's keyword
+            token = Token(TokenType.VAR, token.text, token.line, token.col, token.start, token.end)
         out.append(token)
         index += 1
     return out
@@ -274,6 +282,8 @@ class YqlParser(parser.Parser):
                 words.append(self._curr.text)
             self._advance()
         shown = "".join(words)
+        if not words:
+            raise error_at("expected CAST(value AS Type)", start, hint=None)
         if shown.upper() not in TYPES:
             supported = ", ".join(sorted(name.title() for name in TYPES))
             raise error_at(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
 from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.tokens import Token, TokenType
 
@@ -59,7 +59,12 @@ class AstTranslator:
     def script(self, text: str) -> list[AstStatement]:
         """Every statement of ``text`` except ``$name = ...;`` definitions, translated."""
         statements: list[AstStatement] = []
-        for chunk in _statements(_DIALECT.tokenize(text)):
+        try:
+            tokens = _DIALECT.tokenize(text)
+        except TokenError as error:
+            line = text.count("\n", 0, error.start or 0) + 1 if error.start is not None else None
+            raise YqlError(f"YQL text not understood: {error}".splitlines()[0], line=line) from None
+        for chunk in _statements(tokens):
             tree = _parse(chunk, text)
             line = chunk[0].line
             if isinstance(tree, NamedDefinition):
