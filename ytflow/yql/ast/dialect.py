@@ -76,6 +76,7 @@ class YqlTokenizer(tokens.Tokenizer):
     QUOTES: ClassVar[list[str | tuple[str, str]]] = ["'", '"']
     RAW_STRINGS: ClassVar[list[str | tuple[str, str]]] = [("@@", "@@")]
     IDENTIFIERS: ClassVar[list[str | tuple[str, str]]] = ["`"]
+    IDENTIFIER_ESCAPES: ClassVar[list[str]] = ["\\", "`"]
     STRING_ESCAPES: ClassVar[list[str]] = ["\\"]
     STRING_ESCAPES_ALLOWED_IN_RAW_STRINGS = False
     NUMERIC_LITERALS: ClassVar[dict[str, str]] = _SUFFIXES
@@ -176,6 +177,9 @@ class YqlParser(parser.Parser):
         "CAST": lambda self: self._parse_yql_cast(),
     }
     NO_PAREN_FUNCTIONS: ClassVar[dict[TokenType, Any]] = {}
+    NO_PAREN_FUNCTION_PARSERS: ClassVar[dict[str, Any]] = {
+        "CASE": lambda self: self._parse_case(),
+    }
     STATEMENT_PARSERS: ClassVar[dict[TokenType, Any]] = {
         **parser.Parser.STATEMENT_PARSERS,
         TokenType.PRAGMA: lambda self: self._parse_yql_pragma(),
