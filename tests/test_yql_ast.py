@@ -72,7 +72,7 @@ def run(text: str) -> list[dict[str, Any]]:
         ),
         (
             "SELECT IF(age > 26, 1, 2) AS a FROM `//t/u`",
-            'SELECT CASE WHEN "age" > 26 THEN 1 ELSE 2 END AS "a" FROM "t_u"',
+            'SELECT (CASE WHEN "age" > 26 THEN 1 ELSE 2 END) AS "a" FROM "t_u"',
         ),
         ("SELECT NVL(age, 0) AS a FROM `//t/u`", 'SELECT coalesce("age", 0) AS "a" FROM "t_u"'),
         (

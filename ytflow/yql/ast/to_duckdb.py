@@ -55,6 +55,8 @@ class AstTranslator:
     def __init__(self, tables: Callable[[str, int], str]) -> None:
         self._tables = tables
         self.named: dict[str, exp.Expr] = {}
+        self._parser = YqlParser(dialect=_DIALECT)
+        self._generator = _Generator(identify=True, dialect="duckdb")
 
     def script(self, text: str) -> list[AstStatement]:
         """Every statement of ``text`` except ``$name = ...;`` definitions, translated."""
@@ -65,7 +67,7 @@ class AstTranslator:
             line = text.count("\n", 0, error.start or 0) + 1 if error.start is not None else None
             raise YqlError(f"YQL text not understood: {error}".splitlines()[0], line=line) from None
         for chunk in _statements(tokens):
-            tree = _parse(chunk, text)
+            tree = _parse(self._parser, chunk, text)
             line = chunk[0].line
             if isinstance(tree, NamedDefinition):
                 self.named[tree.name] = tree.expression
@@ -91,12 +93,12 @@ class AstTranslator:
     def query(self, tree: exp.Expr, line: int) -> AstStatement:
         """DuckDB SQL for one query, with the CTEs of the named subqueries it reads."""
         state = _State(line)
-        body = self._resolve(tree.copy(), state)
+        body = self._resolve(tree, state)  # a fresh parse: no copy needed
         rewrite_scopes(body)
         if state.ctes and isinstance(body, exp.Query):
             for name, cte in state.ctes.items():
                 body = body.with_(exp.to_identifier(f"q_{name}", quoted=True), as_=cte, copy=False)
-        sql = _Generator(identify=True, dialect="duckdb").generate(body)
+        sql = self._generator.generate(body, copy=False)
         return AstStatement("select", line, sql, state.tables)
 
     def _resolve(self, tree: exp.Expr, state: _State) -> exp.Expr:
@@ -213,9 +215,9 @@ def _statements(tokens: list[Token]) -> list[list[Token]]:
     return [chunk for chunk in chunks if chunk]
 
 
-def _parse(chunk: list[Token], text: str) -> exp.Expr:
+def _parse(parser: YqlParser, chunk: list[Token], text: str) -> exp.Expr:
     try:
-        trees = YqlParser(dialect=_DIALECT).parse(chunk, text)
+        trees = parser.parse(chunk, text)
     except ParseError as error:
         detail = error.errors[0] if error.errors else {}
         line = int(detail.get("line") or chunk[0].line)
