@@ -13,13 +13,17 @@ _SCOPES = (exp.Select, exp.Subquery, exp.SetOperation)
 
 def rewrite_scopes(tree: exp.Expr) -> exp.Expr:
     """Apply every scoped rewrite to ``tree`` (changed in place; returned for chaining)."""
-    for select in list(tree.find_all(exp.Select)):
+    selects: list[exp.Select] = []
+    for node in tree.walk():
+        if isinstance(node, exp.Select):
+            selects.append(node)
+        elif isinstance(node, exp.Ordered):
+            node.set("nulls_first", not node.args.get("desc"))
+        elif isinstance(node, exp.Union):
+            node.set("by_name", True)
+    for select in selects:
         _star_with_group(select, _group_aliases(select))
         _name_columns(select)
-    for ordered in tree.find_all(exp.Ordered):
-        ordered.set("nulls_first", not ordered.args.get("desc"))
-    for union in tree.find_all(exp.Union):
-        union.set("by_name", True)
     return tree
 
 
@@ -111,5 +115,5 @@ def _name_columns(select: exp.Select) -> None:
         ):
             projections.append(projection)
         else:
-            projections.append(exp.alias_(projection, f"column{position}", quoted=True))
+            projections.append(exp.alias_(projection, f"column{position}", quoted=True, copy=False))
     select.set("expressions", projections)
