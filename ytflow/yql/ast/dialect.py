@@ -9,12 +9,13 @@ columns) exist only in a tree. The tokenizer knows YQL's lexical rules (backtick
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from sqlglot import exp, parser, tokens
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.generators.duckdb import DuckDBGenerator
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from ytflow.errors import YqlError
 from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, YqlCast
@@ -135,13 +136,17 @@ def check_tokens(raw: list[Token]) -> list[Token]:
             )
             index += 2
             continue
-        if token.token_type is TokenType.NUMBER and following is not None:
-            if _adjacent(token, following) and _is_word(following):
-                raise error_at(
-                    f"number literal {token.text + following.text!r} has an unknown type suffix",
-                    token,
-                    hint=None,
-                )
+        if (
+            token.token_type is TokenType.NUMBER
+            and following is not None
+            and _adjacent(token, following)
+            and _is_word(following)
+        ):
+            raise error_at(
+                f"number literal {token.text + following.text!r} has an unknown type suffix",
+                token,
+                hint=None,
+            )
         if (
             following is not None
             and following.token_type is TokenType.DCOLON
@@ -168,29 +173,46 @@ def check_tokens(raw: list[Token]) -> list[Token]:
     return out
 
 
+def _by_name(method: str) -> Callable[[object], exp.Expr | None]:
+    """A parser method by name: the parse tables are built before the class exists."""
+
+    def call(parser_: object) -> exp.Expr | None:
+        result: exp.Expr | None = getattr(parser_, method)()
+        return result
+
+    return call
+
+
 class YqlParser(parser.Parser):
     """sqlglot's parser with YQL's statements and clauses; every other function call stays an
     ``Anonymous`` node under its YQL name, so the generator decides what it means."""
 
     FUNCTIONS: ClassVar[dict[str, Any]] = {}
     FUNCTION_PARSERS: ClassVar[dict[str, Any]] = {
-        "CAST": lambda self: self._parse_yql_cast(),
+        "CAST": _by_name("_parse_yql_cast"),
     }
     NO_PAREN_FUNCTIONS: ClassVar[dict[TokenType, Any]] = {}
     NO_PAREN_FUNCTION_PARSERS: ClassVar[dict[str, Any]] = {
-        "CASE": lambda self: self._parse_case(),
+        "CASE": _by_name("_parse_case"),
     }
     STATEMENT_PARSERS: ClassVar[dict[TokenType, Any]] = {
         **parser.Parser.STATEMENT_PARSERS,
-        TokenType.PRAGMA: lambda self: self._parse_yql_pragma(),
-        TokenType.INSERT: lambda self: self._parse_yql_insert(),
+        TokenType.PRAGMA: _by_name("_parse_yql_pragma"),
+        TokenType.INSERT: _by_name("_parse_yql_insert"),
     }
+
+    def _current(self) -> Token | None:
+        """The current token, or None at the end (where sqlglot has a sentinel token)."""
+        return None if self._curr.token_type is TokenType.SENTINEL else self._curr
+
+    def _following(self) -> Token | None:
+        return None if self._next.token_type is TokenType.SENTINEL else self._next
 
     def parse(self, raw_tokens: list[Token], sql: str) -> list[exp.Expr | None]:
         return super().parse(check_tokens(raw_tokens), sql)
 
     def _parse_statement(self) -> exp.Expr | None:
-        current, following = self._curr, self._next
+        current, following = self._current(), self._following()
         if (
             current is not None
             and current.text.startswith("$")
@@ -208,14 +230,14 @@ class YqlParser(parser.Parser):
         optional_parens: bool = True,
         any_token: bool = False,
     ) -> exp.Expr | None:
-        start = self._curr
+        start = self._current()
         result = super()._parse_function(functions, anonymous, optional_parens, any_token)
         if isinstance(result, exp.Anonymous) and start is not None:
             result.meta["line"] = start.line
             result.meta["column"] = max(start.col - len(start.text) + 1, 1)
         return result
 
-    def _parse_table_parts(self, *args: Any, **kwargs: Any) -> exp.Table:
+    def _parse_table_parts(self, *args: Any, **kwargs: Any) -> exp.Table | exp.Dot | None:
         self._refuse_string_table()
         return super()._parse_table_parts(*args, **kwargs)
 
@@ -224,8 +246,9 @@ class YqlParser(parser.Parser):
         return super()._parse_table_parts_fast()
 
     def _refuse_string_table(self) -> None:
-        if self._curr is not None and self._curr.token_type is TokenType.STRING:
-            raise error_at(f"a string ({self._curr.text!r}) is not a table", self._curr)
+        current = self._current()
+        if current is not None and current.token_type is TokenType.STRING:
+            raise error_at(f"a string ({current.text!r}) is not a table", current)
 
     def _parse_named_definition(self, start: Token) -> exp.Expr:
         self._advance()  # the =
@@ -239,9 +262,11 @@ class YqlParser(parser.Parser):
     def _parse_yql_pragma(self) -> exp.Expr:
         start = self._prev
         parts: list[str] = []
-        while self._curr and self._curr.token_type is not TokenType.SEMICOLON:
-            parts.append(self._curr.text)
+        current = self._current()
+        while current is not None and current.token_type is not TokenType.SEMICOLON:
+            parts.append(current.text)
             self._advance()
+            current = self._current()
         text = "".join(parts)
         return Pragma(this=text.split("=")[0].split("(")[0], line=start.line)
 
@@ -249,28 +274,22 @@ class YqlParser(parser.Parser):
         start = self._prev
         if not self._match(TokenType.INTO):
             raise error_at("expected INSERT INTO", start)
-        following = self._next
+        following = self._following()
         if following is not None and following.token_type is TokenType.L_PAREN:
             raise error_at("INSERT INTO with a column list is not supported", start)
         table = self._parse_table_parts()
         truncate = False
         if self._match(TokenType.WITH):
-            hint = self._curr
+            hint = self._current()
             if hint is None or hint.text.upper() != "TRUNCATE":
                 shown = hint.text.upper() if hint is not None else ""
                 raise error_at(f"INSERT INTO ... WITH {shown} is not supported", start)
             self._advance()
             truncate = True
-        if self._match(TokenType.L_PAREN, advance=False) and not self._next_is_select():
-            raise error_at("INSERT INTO with a column list is not supported", start)
         query = self._parse_select()
         if query is None:
             raise error_at("expected SELECT after INSERT INTO", start, hint=None)
         return exp.Insert(this=table, expression=query, overwrite=truncate)
-
-    def _next_is_select(self) -> bool:
-        following = self._next
-        return following is not None and following.token_type is TokenType.SELECT
 
     def _parse_yql_cast(self) -> exp.Expr:
         start = self._prev
@@ -279,12 +298,14 @@ class YqlParser(parser.Parser):
             raise error_at("expected CAST(value AS Type)", start, hint=None)
         words: list[str] = []
         depth = 0
-        while self._curr and (depth or self._curr.token_type is not TokenType.R_PAREN):
-            depth += self._curr.token_type is TokenType.L_PAREN
-            depth -= self._curr.token_type is TokenType.R_PAREN
-            if self._curr.text != "?":
-                words.append(self._curr.text)
+        current = self._current()
+        while current is not None and (depth or current.token_type is not TokenType.R_PAREN):
+            depth += current.token_type is TokenType.L_PAREN
+            depth -= current.token_type is TokenType.R_PAREN
+            if current.text != "?":
+                words.append(current.text)
             self._advance()
+            current = self._current()
         shown = "".join(words)
         if not words:
             raise error_at("expected CAST(value AS Type)", start, hint=None)
@@ -301,7 +322,7 @@ class YqlParser(parser.Parser):
             names = self._parse_csv(self._parse_id_var)
             if not names:
                 raise error_at("SELECT * WITHOUT needs column names", start, hint=None)
-            return exp.Star(except_=[exp.column(name) for name in names if name is not None])
+            return exp.Star(except_=[exp.column(name) for name in names])
         return super()._parse_star_ops()
 
     def _parse_group(self, skip_group_by_token: bool = False) -> exp.Group | None:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.generators.duckdb import DuckDBGenerator
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from ytflow.errors import YqlError
 from ytflow.yql.ast.dialect import HINT, Yql, YqlParser, error_at
@@ -196,7 +196,7 @@ def _path(table: exp.Expr, line: int) -> str:
     if isinstance(name, exp.Identifier) and name.quoted and not table.args.get("catalog"):
         path = name.name
         return path if path.startswith("//") else "//" + path
-    shown = table.sql() if isinstance(table, exp.Expr) else str(table)
+    shown = table.sql()
     raise YqlError(
         f"{shown} is not a table: dev reads a backticked table path (`//home/p/t`), a $named "
         "subquery or a (SELECT ...)",
