@@ -61,7 +61,8 @@ def run(text: str) -> list[dict[str, Any]]:
         ),
         (
             "SELECT 1u, 2l, 3ul, 0x1F",
-            'SELECT CAST(1 AS UINTEGER) AS "column0", CAST(2 AS BIGINT) AS "column1", CAST(3 AS UBIGINT) AS "column2", 31 AS "column3"',
+            'SELECT CAST(1 AS UINTEGER) AS "column0", CAST(2 AS BIGINT) AS "column1", '
+            'CAST(3 AS UBIGINT) AS "column2", 31 AS "column3"',
         ),
         ("SELECT * WITHOUT id, age FROM `//t/u`", 'SELECT * EXCLUDE ("id", "age") FROM "t_u"'),
         ("SELECT id FROM hahn.`//t/u` AS u", 'SELECT "id" FROM "t_u" AS "u"'),
@@ -124,7 +125,8 @@ def test_keyword_named_columns_run() -> None:
 
 def test_unnamed_columns_are_column_n() -> None:
     rows = run(
-        "SELECT country, COUNT(*), MAX(age), 'text' FROM `//t/u` WHERE id < 3 GROUP BY country ORDER BY country"
+        "SELECT country, COUNT(*), MAX(age), 'text' FROM `//t/u` WHERE id < 3 "
+        "GROUP BY country ORDER BY country"
     )
     assert rows == [
         {"country": "DE", "column1": 1, "column2": 25, "column3": "text"},
@@ -199,6 +201,25 @@ def test_curried_datetime_format_and_module_functions() -> None:
 
 
 @pytest.mark.parametrize(
+    ("yql", "construct"),
+    [
+        ("SELECT AsList(1, 2)[0]", "indexing with [...] (YQL counts from 0)"),
+        ("SELECT DISTINCT ON (id) id FROM `//t/u`", "DISTINCT ON"),
+        ("SELECT * FROM `//t/u` AS a NATURAL JOIN `//t/o` AS b", "NATURAL JOIN"),
+        ("SELECT * EXCLUDE (id) FROM `//t/u`", "SELECT * EXCEPT / EXCLUDE"),
+        ("SELECT * REPLACE (1 AS id) FROM `//t/u`", "SELECT * REPLACE"),
+        ("SELECT id FROM `//t/u` INTERSECT SELECT id FROM `//t/u`", "INTERSECT"),
+        ("WITH x AS (SELECT 1 AS a) SELECT a FROM x", "WITH (common table expressions"),
+    ],
+)
+def test_constructs_outside_the_translated_set_are_refused(yql: str, construct: str) -> None:
+    with pytest.raises(YqlError) as caught:
+        translate(yql)
+    assert construct in str(caught.value)
+    assert "not supported" in str(caught.value)
+
+
+@pytest.mark.parametrize(
     ("yql", "message"),
     [
         (
@@ -239,7 +260,8 @@ def test_refusals_name_the_construct(yql: str, message: str) -> None:
 def test_a_200_line_script_translates_well_under_50_ms() -> None:
     lines = [f"$v{i} = {i};" for i in range(100)]
     lines += [
-        f"SELECT `Group`, COUNT(*), CAST(id AS String) FROM `//t/u` WHERE id > $v{i} GROUP BY `Group`, id;"
+        f"SELECT `Group`, COUNT(*), CAST(id AS String) FROM `//t/u` WHERE id > $v{i} "
+        "GROUP BY `Group`, id;"
         for i in range(100)
     ]
     AstTranslator(_view).script("\n".join(lines))  # warm up sqlglot's caches

@@ -322,7 +322,9 @@ class YqlParser(parser.Parser):
             names = self._parse_csv(self._parse_id_var)
             if not names:
                 raise error_at("SELECT * WITHOUT needs column names", start, hint=None)
-            return exp.Star(except_=[exp.column(name) for name in names])
+            star = exp.Star(except_=[exp.column(name) for name in names])
+            star.meta["yql"] = True  # WITHOUT, not another dialect's EXCEPT / EXCLUDE
+            return star
         return super()._parse_star_ops()
 
     def _parse_group(self, skip_group_by_token: bool = False) -> exp.Group | None:

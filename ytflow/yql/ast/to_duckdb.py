@@ -20,6 +20,7 @@ from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.tokenizer_core import Token, TokenType
 
 from ytflow.errors import YqlError
+from ytflow.yql.ast.allowed import check_supported
 from ytflow.yql.ast.dialect import HINT, Yql, YqlParser, error_at
 from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, RawSql, YqlCast
 from ytflow.yql.ast.scopes import rewrite_scopes
@@ -69,6 +70,7 @@ class AstTranslator:
         for chunk in _statements(tokens):
             tree = _parse(self._parser, chunk, text)
             line = chunk[0].line
+            check_supported(tree, line)
             if isinstance(tree, NamedDefinition):
                 self.named[tree.name] = tree.expression
             elif isinstance(tree, Pragma):

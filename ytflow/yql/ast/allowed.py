@@ -1,0 +1,86 @@
+"""The AST node types the DuckDB generator is known to translate with YQL's meaning.
+
+sqlglot parses more than YQL (DuckDB's and other dialects' syntax: ``a[1]``, ``DISTINCT
+ON``, ``* REPLACE``, ``POSITIONAL JOIN``...), and DuckDB would run some of it with a meaning
+YQL does not have (YQL indexes lists from 0). So a statement is checked against this list
+before anything runs: a node outside it is refused by name, never passed through.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ytflow.errors import YqlError
+from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, YqlCast
+
+HINT = "dev runs a subset of YQL on DuckDB (see docs/yql.md); rewrite it, or run it in prod"
+
+_ALLOWED: frozenset[type[exp.Expr]] = frozenset(
+    {
+        # statements
+        exp.Select, exp.Union, exp.Insert, exp.Use, exp.Commit,
+        NamedDefinition, Pragma,
+        # clauses
+        exp.From, exp.Join, exp.Where, exp.Group, exp.Having, exp.Order, exp.Ordered,
+        exp.Limit, exp.Offset, exp.Subquery, exp.Table, exp.TableAlias, exp.Window,
+        exp.WindowSpec, exp.Distinct,
+        # values and names
+        exp.Column, exp.Identifier, exp.Star, exp.Literal, exp.RawString, exp.Boolean,
+        exp.Null, exp.Alias, exp.Paren, exp.Var,
+        # operators
+        exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.And, exp.Or, exp.Not, exp.Xor,
+        exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.DPipe, exp.Like, exp.ILike,
+        exp.Between, exp.In, exp.Is, exp.Exists, exp.Case, exp.If,
+        exp.BitwiseAnd, exp.BitwiseOr, exp.BitwiseXor, exp.BitwiseNot,
+        exp.BitwiseLeftShift, exp.BitwiseRightShift,
+        # calls and types
+        exp.Anonymous, Curried, YqlCast, exp.Cast, exp.DataType,
+    }
+)  # fmt: skip
+_JOIN_KINDS = frozenset({"", "INNER", "OUTER", "CROSS"})
+
+
+def check_supported(tree: exp.Expr, line: int) -> None:
+    """Raise ``YqlError`` naming the first construct of ``tree`` dev does not translate."""
+    for node in tree.walk():
+        if type(node) not in _ALLOWED:
+            _refuse(_name(node), node, line)
+        if isinstance(node, exp.Join):
+            kind = str(node.args.get("kind") or "").upper()
+            method = str(node.args.get("method") or "").upper()
+            if kind not in _JOIN_KINDS or method:
+                _refuse(f"{method or kind} JOIN", node, line)
+        elif isinstance(node, exp.Star) and (
+            node.args.get("replace") or node.args.get("rename") or node.args.get("ilike")
+        ):
+            _refuse("SELECT * REPLACE / RENAME / ILIKE", node, line)
+        elif isinstance(node, exp.Star) and node.args.get("except_") and not node.meta.get("yql"):
+            _refuse("SELECT * EXCEPT / EXCLUDE (YQL writes SELECT * WITHOUT)", node, line)
+        elif isinstance(node, exp.Distinct) and node.args.get("on"):
+            _refuse("DISTINCT ON", node, line)
+
+
+def _name(node: exp.Expr) -> str:
+    names = {
+        "Bracket": "indexing with [...] (YQL counts from 0)",
+        "Dot": "a.b.c (member access)",
+        "Array": "ARRAY[...]",
+        "Struct": "a struct literal",
+        "Filter": "FILTER (WHERE ...) on an aggregate",
+        "GroupingSets": "GROUPING SETS",
+        "Placeholder": "a ? placeholder",
+        "Parameter": "a parameter",
+        "Intersect": "INTERSECT",
+        "Except": "EXCEPT",
+        "Lambda": "a lambda",
+        "Interval": "INTERVAL",
+        "With": "WITH (common table expressions; YQL names subqueries with $name = ...)",
+    }
+    return names.get(type(node).__name__, type(node).__name__.upper())
+
+
+def _refuse(shown: str, node: exp.Expr, line: int) -> None:
+    identifier = node if isinstance(node, exp.Identifier) else node.find(exp.Identifier)
+    meta = identifier.meta if identifier is not None else {}
+    at = int(meta.get("line") or line)
+    raise YqlError(f"{shown} is not supported by the dev YQL engine", line=at, hint=HINT)
