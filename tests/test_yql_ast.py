@@ -257,6 +257,22 @@ def test_refusals_name_the_construct(yql: str, message: str) -> None:
     assert message in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("yql", "line"),
+    [
+        ("SELECT 1;\n\nSELECT Frobnicate(1)", 3),
+        ("SELECT 1;\nSELECT\n  AsList(1)[0]", 3),
+        ("SELECT 1;\n$a = 1;\nSELECT $a,\n $nope", 4),
+        ("SELECT 1;\nSELECT * FROM `//t/u`\nFLATTEN BY x", 3),
+        ("SELECT 1;\nSELECT CAST(1 AS Decimal(10, 2))", 2),
+    ],
+)
+def test_refusals_carry_the_line_of_the_construct(yql: str, line: int) -> None:
+    with pytest.raises(YqlError) as caught:
+        translate(yql)
+    assert caught.value.line == line
+
+
 def test_a_200_line_script_translates_well_under_50_ms() -> None:
     lines = [f"$v{i} = {i};" for i in range(100)]
     lines += [

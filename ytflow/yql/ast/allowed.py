@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ytflow.errors import YqlError
-from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, YqlCast
+from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, YqlCast, position
 
 HINT = "dev runs a subset of YQL on DuckDB (see docs/yql.md); rewrite it, or run it in prod"
 
@@ -80,7 +80,8 @@ def _name(node: exp.Expr) -> str:
 
 
 def _refuse(shown: str, node: exp.Expr, line: int) -> None:
-    identifier = node if isinstance(node, exp.Identifier) else node.find(exp.Identifier)
-    meta = identifier.meta if identifier is not None else {}
-    at = int(meta.get("line") or line)
-    raise YqlError(f"{shown} is not supported by the dev YQL engine", line=at, hint=HINT)
+    at, column = position(node)
+    where = f" (column {column})" if column else ""
+    raise YqlError(
+        f"{shown} is not supported by the dev YQL engine{where}", line=at or line, hint=HINT
+    )

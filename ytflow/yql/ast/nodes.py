@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sqlglot.expressions.core import Expression
+from sqlglot.expressions.core import Expr, Expression, Identifier
 
 
 class NamedDefinition(Expression):
@@ -35,3 +35,17 @@ class RawSql(Expression):
     """SQL text the caller produced (a table's ``read_json(...)``), emitted as is."""
 
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "alias": False}
+
+
+def position(node: Expr) -> tuple[int | None, int | None]:
+    """Where ``node`` was read: the line and column of its first part that sqlglot (an
+    identifier) or the YQL parser (a call) recorded."""
+    for part in node.walk():
+        meta = part.meta
+        if meta.get("line"):
+            if meta.get("column"):
+                return int(meta["line"]), int(meta["column"])
+            width = len(part.name) if isinstance(part, Identifier) else 1
+            end = meta.get("col")
+            return int(meta["line"]), (max(int(end) - width + 1, 1) if end else None)
+    return None, None

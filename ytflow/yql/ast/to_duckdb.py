@@ -22,7 +22,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 from ytflow.errors import YqlError
 from ytflow.yql.ast.allowed import check_supported
 from ytflow.yql.ast.dialect import HINT, Yql, YqlParser, error_at
-from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, RawSql, YqlCast
+from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, RawSql, YqlCast, position
 from ytflow.yql.ast.scopes import rewrite_scopes
 from ytflow.yql.functions import (
     BUILTINS,
@@ -173,10 +173,8 @@ class _State:
 
 
 def _line(node: exp.Expr, default: int) -> int:
-    """The line a node was read from (sqlglot records it on identifiers)."""
-    identifier = node if isinstance(node, exp.Identifier) else node.find(exp.Identifier)
-    line = identifier.meta.get("line") if identifier is not None else None
-    return int(line) if line else default
+    """The line a node was read from, else the statement's."""
+    return position(node)[0] or default
 
 
 def _select_all(name: str) -> exp.Select:
@@ -255,9 +253,8 @@ def _cast_sql(value: str, type_name: str) -> str:
 
 
 def _position(node: exp.Expr) -> tuple[int | None, str]:
-    line = node.meta.get("line")
-    column = node.meta.get("column")
-    return (int(line) if line else None), (f" (column {column})" if column else "")
+    line, column = position(node)
+    return line, (f" (column {column})" if column else "")
 
 
 class _Generator(DuckDBGenerator):
