@@ -119,6 +119,19 @@ def test_statements_carry_kind_line_target_and_tables() -> None:
     assert statements[1].pragma == "yt.Pool"
 
 
+def test_the_table_callback_gets_each_path_and_its_line() -> None:
+    seen: list[tuple[str, int]] = []
+
+    def tables(path: str, line: int) -> str:
+        seen.append((path, line))
+        return _view(path, line)
+
+    AstTranslator(tables).script(
+        "SELECT 1;\nSELECT u.id\nFROM `//t/u` AS u\nJOIN `t/o` AS o ON u.id == o.user_id"
+    )
+    assert seen == [("//t/u", 3), ("//t/o", 4)]
+
+
 def test_keyword_named_columns_run() -> None:
     assert run("SELECT `Group` AS g FROM `//t/u` WHERE id == 1") == [{"g": "x"}]
 

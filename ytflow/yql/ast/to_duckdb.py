@@ -124,9 +124,10 @@ class AstTranslator:
             named = name.name[1:]
             self._cte(named, state, _line(name, state.line))
             return exp.Table(this=exp.to_identifier(f"q_{named}", quoted=True), alias=alias)
-        path = _path(table, state.line)
+        line = _line(table, state.line)
+        path = _path(table, line)
         state.tables.append(path)
-        return RawSql(this=self._tables(path, state.line), alias=alias)
+        return RawSql(this=self._tables(path, line), alias=alias)
 
     def _cte(self, name: str, state: _State, line: int) -> None:
         if name in state.ctes:
