@@ -38,6 +38,42 @@ _ALLOWED: frozenset[type[exp.Expr]] = frozenset(
     }
 )  # fmt: skip
 _JOIN_KINDS = frozenset({"", "INNER", "OUTER", "CROSS"})
+# YQL statements dev does not run, by their first word (the words script.py refuses too).
+_STATEMENTS = {
+    "DEFINE": "DEFINE ACTION / DEFINE SUBQUERY",
+    "EVALUATE": "EVALUATE (FOR / IF)",
+    "DO": "DO (actions)",
+    "PROCESS": "PROCESS",
+    "REDUCE": "REDUCE (the YQL statement; use run_reduce)",
+    "DECLARE": "DECLARE (query parameters)",
+    "IMPORT": "IMPORT of YQL modules",
+    "EXPORT": "EXPORT",
+    "UPSERT": "UPSERT INTO (dynamic tables)",
+    "REPLACE": "REPLACE INTO (dynamic tables)",
+    "DISCARD": "DISCARD",
+    "CREATE": "CREATE TABLE",
+    "DROP": "DROP TABLE",
+    "ALTER": "ALTER TABLE",
+}
+_STARTS = frozenset({"USE", "PRAGMA", "COMMIT", "INSERT", "SELECT", "("})
+
+
+def check_statement_start(word: str, line: int) -> None:
+    """A statement begins with a word dev runs (or ``$name``), else it is refused by name:
+    YQL's own statements dev cannot run, and anything else (DuckDB's ``COPY``, ``ATTACH``,
+    ``SET``... reach files and settings; none of them is YQL)."""
+    upper = word.upper()
+    if upper in _STARTS or word.startswith("$"):
+        return
+    if upper in _STATEMENTS:
+        raise YqlError(
+            f"{_STATEMENTS[upper]} is not supported by the dev YQL engine", line=line, hint=HINT
+        )
+    raise YqlError(
+        f"{upper} is not a YQL statement dev runs; dev refuses it",
+        line=line,
+        hint="a dev script holds USE, PRAGMA, $name = ..., INSERT INTO, SELECT and COMMIT",
+    )
 
 
 def check_supported(tree: exp.Expr, line: int) -> None:

@@ -20,7 +20,7 @@ from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.tokenizer_core import Token, TokenType
 
 from ytflow.errors import YqlError
-from ytflow.yql.ast.allowed import check_supported
+from ytflow.yql.ast.allowed import check_statement_start, check_supported
 from ytflow.yql.ast.dialect import HINT, Yql, YqlParser, error_at
 from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, RawSql, YqlCast, position
 from ytflow.yql.ast.scopes import rewrite_scopes
@@ -68,8 +68,9 @@ class AstTranslator:
             line = text.count("\n", 0, error.start or 0) + 1 if error.start is not None else None
             raise YqlError(f"YQL text not understood: {error}".splitlines()[0], line=line) from None
         for chunk in _statements(tokens):
-            tree = _parse(self._parser, chunk, text)
             line = chunk[0].line
+            check_statement_start(chunk[0].text, line)
+            tree = _parse(self._parser, chunk, text)
             check_supported(tree, line)
             if isinstance(tree, NamedDefinition):
                 self.named[tree.name] = tree.expression
