@@ -287,6 +287,7 @@ def test_refusals_name_the_construct(yql: str, message: str) -> None:
         ("SELECT 1;\n$a = 1;\nSELECT $a,\n $nope", 4),
         ("SELECT 1;\nSELECT * FROM `//t/u`\nFLATTEN BY x", 3),
         ("SELECT 1;\nSELECT CAST(1 AS Decimal(10, 2))", 2),
+        ("SELECT 1;\n\nSELECT (1", 3),
     ],
 )
 def test_refusals_carry_the_line_of_the_construct(yql: str, line: int) -> None:

@@ -103,6 +103,7 @@ def _adjacent(left: Token, right: Token) -> bool:
 def check_tokens(raw: list[Token]) -> list[Token]:
     """Refuse what the tokens alone show is unsupported; join ``Module::Function`` into one
     name so the parser reads it as a call."""
+    _check_brackets(raw)
     out: list[Token] = []
     index = 0
     while index < len(raw):
@@ -181,6 +182,19 @@ def _by_name(method: str) -> Callable[[object], exp.Expr | None]:
         return result
 
     return call
+
+
+def _check_brackets(raw: list[Token]) -> None:
+    opened: list[Token] = []
+    for token in raw:
+        if token.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE):
+            opened.append(token)
+        elif token.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE):
+            if not opened:
+                raise error_at("unbalanced parentheses", token, hint=None)
+            opened.pop()
+    if opened:
+        raise error_at("unbalanced parentheses", opened[-1], hint=None)
 
 
 class YqlParser(parser.Parser):
