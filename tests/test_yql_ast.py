@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from ytflow.errors import YqlError
-from ytflow.yql.ast import AstStatement, AstTranslator
+from ytflow.yql.ast import AstStatement, AstTranslator, to_duckdb
 
 _SETTINGS = (
     "SET integer_division = true",
@@ -294,6 +294,16 @@ def test_refusals_carry_the_line_of_the_construct(yql: str, line: int) -> None:
     with pytest.raises(YqlError) as caught:
         translate(yql)
     assert caught.value.line == line
+
+
+def test_sqlglots_compiled_build_is_named_not_a_type_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def compiled(**_: Any) -> None:
+        raise TypeError("interpreted classes cannot inherit from compiled")
+
+    monkeypatch.setattr(to_duckdb, "YqlParser", compiled)
+    with pytest.raises(YqlError, match="sqlglot build") as caught:
+        AstTranslator(_view)
+    assert "uninstall sqlglotc" in str(caught.value)
 
 
 def test_a_200_line_script_translates_well_under_50_ms() -> None:

@@ -56,8 +56,15 @@ class AstTranslator:
     def __init__(self, tables: Callable[[str, int], str]) -> None:
         self._tables = tables
         self.named: dict[str, exp.Expr] = {}
-        self._parser = YqlParser(dialect=_DIALECT)
-        self._generator = _Generator(identify=True, dialect="duckdb")
+        try:
+            self._parser = YqlParser(dialect=_DIALECT)
+            self._generator = _Generator(identify=True, dialect="duckdb")
+        except TypeError as error:  # sqlglotc: "interpreted classes cannot inherit from compiled"
+            raise YqlError(
+                f"dev's YQL dialect cannot extend this sqlglot build ({error})",
+                hint="sqlglot's compiled build (the sqlglotc package, sqlglot[c]) refuses "
+                "subclasses; uninstall sqlglotc to run YQL in dev",
+            ) from None
 
     def script(self, text: str) -> list[AstStatement]:
         """Every statement of ``text`` except ``$name = ...;`` definitions, translated."""
