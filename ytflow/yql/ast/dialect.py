@@ -102,76 +102,79 @@ def _adjacent(left: Token, right: Token) -> bool:
 
 def check_tokens(raw: list[Token]) -> list[Token]:
     """Refuse what the tokens alone show is unsupported; join ``Module::Function`` into one
-    name so the parser reads it as a call."""
+    name so the parser reads it as a call, and ``0x1F`` into one number."""
     _check_brackets(raw)
     out: list[Token] = []
+    size = len(raw)
     index = 0
-    while index < len(raw):
+    while index < size:
         token = raw[index]
-        following = raw[index + 1] if index + 1 < len(raw) else None
-        upper = token.text.upper()
-        if token.token_type is TokenType.GROUPING_SETS:
-            raise error_at("GROUPING SETS is not supported", token)
-        if _is_word(token) and upper in UNSUPPORTED_WORDS:
-            raise error_at(f"{UNSUPPORTED_WORDS[upper]} is not supported", token)
-        if following is not None and (upper, following.text.upper()) in _UNSUPPORTED_PAIRS:
-            raise error_at(
-                f"{_UNSUPPORTED_PAIRS[upper, following.text.upper()]} is not supported", token
-            )
-        if token.text in _UNSUPPORTED_SYMBOLS:
-            raise error_at(f"{_UNSUPPORTED_SYMBOLS[token.text]} is not supported", token)
-        symbol = token.text + (following.text if following is not None else "")
-        if following is not None and symbol in _UNSUPPORTED_SYMBOLS and _adjacent(token, following):
-            raise error_at(f"{_UNSUPPORTED_SYMBOLS[symbol]} is not supported", token)
-        if (
-            token.text == "0"
-            and following is not None
-            and _adjacent(token, following)
-            and following.text[:1] in "xX"
-        ):
-            value = str(int("0" + following.text, 16))
-            out.append(
-                Token(
-                    TokenType.NUMBER, value, token.line, following.col, token.start, following.end
+        following = raw[index + 1] if index + 1 < size else None
+        kind = token.token_type
+        if kind is TokenType.NUMBER:
+            if following is not None and _adjacent(token, following) and _is_word(following):
+                if token.text == "0" and following.text[:1] in "xX":
+                    out.append(
+                        _joined(
+                            TokenType.NUMBER, str(int("0" + following.text, 16)), token, following
+                        )
+                    )
+                    index += 2
+                    continue
+                raise error_at(
+                    f"number literal {token.text + following.text!r} has an unknown type suffix",
+                    token,
+                    hint=None,
                 )
-            )
-            index += 2
-            continue
-        if (
-            token.token_type is TokenType.NUMBER
-            and following is not None
-            and _adjacent(token, following)
-            and _is_word(following)
-        ):
-            raise error_at(
-                f"number literal {token.text + following.text!r} has an unknown type suffix",
-                token,
-                hint=None,
-            )
-        if (
-            following is not None
-            and following.token_type is TokenType.DCOLON
-            and _is_word(token)
-            and index + 2 < len(raw)
-            and _is_word(raw[index + 2])
-        ):
-            function = raw[index + 2]
-            name = f"{token.text}::{function.text}"
-            out.append(
-                Token(TokenType.VAR, name, token.line, function.col, token.start, function.end)
-            )
-            index += 3
-            continue
-        if (
-            token.token_type is not TokenType.VAR
-            and upper in _CALLABLE
-            and following is not None
-            and following.token_type is TokenType.L_PAREN
-        ):  # IF(...), LEFT(...): a call of YQL's function, not sqlglot's keyword
-            token = Token(TokenType.VAR, token.text, token.line, token.col, token.start, token.end)
+        elif kind not in _PLAIN:
+            _refuse(token, following)
+            if following is not None and following.token_type is TokenType.DCOLON:
+                function = raw[index + 2] if index + 2 < size else None
+                if function is not None and _is_word(token) and _is_word(function):
+                    name = f"{token.text}::{function.text}"
+                    out.append(_joined(TokenType.VAR, name, token, function))
+                    index += 3
+                    continue
+            if (
+                kind is not TokenType.VAR
+                and following is not None
+                and following.token_type is TokenType.L_PAREN
+                and token.text.upper() in _CALLABLE
+            ):  # IF(...), LEFT(...): a call of YQL's function, not sqlglot's keyword
+                token = _joined(TokenType.VAR, token.text, token, token)
         out.append(token)
         index += 1
     return out
+
+
+# Tokens that never start a refused construct or a Module::Function name.
+_PLAIN = frozenset(
+    {TokenType.IDENTIFIER, TokenType.STRING, TokenType.COMMA, TokenType.L_PAREN,
+     TokenType.R_PAREN, TokenType.DOT, TokenType.EQ, TokenType.SEMICOLON}
+)  # fmt: skip
+
+
+def _refuse(token: Token, following: Token | None) -> None:
+    if token.token_type is TokenType.GROUPING_SETS:
+        raise error_at("GROUPING SETS is not supported", token)
+    text = token.text
+    upper = text.upper()
+    if upper in UNSUPPORTED_WORDS and _is_word(token):
+        raise error_at(f"{UNSUPPORTED_WORDS[upper]} is not supported", token)
+    if text in _UNSUPPORTED_SYMBOLS:
+        raise error_at(f"{_UNSUPPORTED_SYMBOLS[text]} is not supported", token)
+    if following is None:
+        return
+    pair = (upper, following.text.upper())
+    if pair in _UNSUPPORTED_PAIRS:
+        raise error_at(f"{_UNSUPPORTED_PAIRS[pair]} is not supported", token)
+    symbol = text + following.text
+    if symbol in _UNSUPPORTED_SYMBOLS and _adjacent(token, following):
+        raise error_at(f"{_UNSUPPORTED_SYMBOLS[symbol]} is not supported", token)
+
+
+def _joined(kind: TokenType, text: str, first: Token, last: Token) -> Token:
+    return Token(kind, text, first.line, last.col, first.start, last.end)
 
 
 def _by_name(method: str) -> Callable[[object], exp.Expr | None]:
