@@ -1,0 +1,345 @@
+"""YQL script -> DuckDB SQL through the sqlglot AST: one statement at a time, each construct
+translated once, identifiers always quoted.
+
+``AstTranslator(tables).script(text)`` parses the script with the YQL dialect, resolves
+``$named`` expressions and subqueries (the latter become CTEs), hands each backticked table
+path to ``tables(path, line)`` for the SQL that reads it (the dev engine's ``read_json(...)``),
+applies YQL's scoped rules (``scopes.py``) and generates DuckDB SQL. Division and NULL order
+rely on the connection's settings too (``integer_division``, ``default_null_order``) as today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.generators.duckdb import DuckDBGenerator
+from sqlglot.tokenizer_core import Token, TokenType
+
+from ytflow.errors import YqlError
+from ytflow.yql.ast.allowed import check_statement_start, check_supported
+from ytflow.yql.ast.dialect import HINT, Yql, YqlParser, error_at
+from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, RawSql, YqlCast, position
+from ytflow.yql.ast.scopes import rewrite_scopes
+from ytflow.yql.functions import (
+    BUILTINS,
+    CURRIED_FUNCTIONS,
+    INTEGER_TYPES,
+    MODULE_FUNCTIONS,
+    SPECIAL_BUILTINS,
+    TYPES,
+)
+
+Kind = Literal["select", "insert", "pragma", "use", "commit"]
+_DIALECT = Yql()
+
+
+@dataclass
+class AstStatement:
+    """One statement of a script, translated."""
+
+    kind: Kind
+    line: int
+    sql: str = ""
+    tables: list[str] = field(default_factory=list[str])
+    target: str | None = None
+    truncate: bool = False
+    pragma: str | None = None
+
+
+class AstTranslator:
+    """Translates the statements of one script; ``$named`` definitions accumulate."""
+
+    def __init__(self, tables: Callable[[str, int], str]) -> None:
+        self._tables = tables
+        self.named: dict[str, exp.Expr] = {}
+        try:
+            self._parser = YqlParser(dialect=_DIALECT)
+            self._generator = _Generator(identify=True, dialect="duckdb")
+        except TypeError as error:  # sqlglotc: "interpreted classes cannot inherit from compiled"
+            raise YqlError(
+                f"dev's YQL dialect cannot extend this sqlglot build ({error})",
+                hint="sqlglot's compiled build (the sqlglotc package, sqlglot[c]) refuses "
+                "subclasses; uninstall sqlglotc to run YQL in dev",
+            ) from None
+
+    def script(self, text: str) -> list[AstStatement]:
+        """Every statement of ``text`` except ``$name = ...;`` definitions, translated."""
+        statements: list[AstStatement] = []
+        try:
+            tokens = _DIALECT.tokenize(text)
+        except TokenError as error:
+            line = text.count("\n", 0, error.start or 0) + 1 if error.start is not None else None
+            raise YqlError(f"YQL text not understood: {error}".splitlines()[0], line=line) from None
+        for chunk in _statements(tokens):
+            line = chunk[0].line
+            check_statement_start(chunk[0].text, line)
+            tree = _parse(self._parser, chunk, text)
+            check_supported(tree, line)
+            if isinstance(tree, NamedDefinition):
+                self.named[tree.name] = tree.expression
+            elif isinstance(tree, Pragma):
+                statements.append(AstStatement("pragma", line, pragma=tree.name))
+            elif isinstance(tree, exp.Use):
+                statements.append(AstStatement("use", line))
+            elif isinstance(tree, exp.Commit):
+                statements.append(AstStatement("commit", line))
+            elif isinstance(tree, exp.Insert):
+                target = _path(tree.this, line)
+                statement = self.query(tree.expression, line)
+                statement.kind, statement.target = "insert", target
+                statement.truncate = bool(tree.args.get("overwrite"))
+                statements.append(statement)
+            elif isinstance(tree, exp.Query):
+                statements.append(self.query(tree, line))
+            else:
+                shown = chunk[0].text.upper()
+                raise error_at(f"{shown} statements are not supported", chunk[0])
+        return statements
+
+    def query(self, tree: exp.Expr, line: int) -> AstStatement:
+        """DuckDB SQL for one query, with the CTEs of the named subqueries it reads."""
+        state = _State(line)
+        body = self._resolve(tree, state)  # a fresh parse: no copy needed
+        rewrite_scopes(body)
+        if state.ctes and isinstance(body, exp.Query):
+            for name, cte in state.ctes.items():
+                body = body.with_(exp.to_identifier(f"q_{name}", quoted=True), as_=cte, copy=False)
+        sql = self._generator.generate(body, copy=False)
+        return AstStatement("select", line, sql, state.tables)
+
+    def _resolve(self, tree: exp.Expr, state: _State) -> exp.Expr:
+        """Named references and table paths, replaced everywhere in ``tree``."""
+
+        def visit(node: exp.Expr) -> exp.Expr:
+            if isinstance(node, exp.Table):
+                return self._table(node, state)
+            if isinstance(node, exp.In) and _named(node.args.get("field")):
+                return self._in_named(node, state)
+            if isinstance(node, exp.Column) and _named(node):
+                return self._scalar(node.name[1:], state, _line(node, state.line))
+            return node
+
+        return tree.transform(visit, copy=False)
+
+    def _table(self, table: exp.Table, state: _State) -> exp.Expr:
+        name = table.this
+        alias = table.args.get("alias")
+        if isinstance(name, exp.Identifier) and not name.quoted and name.name.startswith("$"):
+            named = name.name[1:]
+            self._cte(named, state, _line(name, state.line))
+            return exp.Table(this=exp.to_identifier(f"q_{named}", quoted=True), alias=alias)
+        line = _line(table, state.line)
+        path = _path(table, line)
+        state.tables.append(path)
+        return RawSql(this=self._tables(path, line), alias=alias)
+
+    def _cte(self, name: str, state: _State, line: int) -> None:
+        if name in state.ctes:
+            return
+        query = self._definition(name, line)
+        if not isinstance(query, exp.Query):
+            raise YqlError(
+                f"${name} is not a subquery and cannot be read as a table", line=state.line
+            )
+        resolved = self._resolve(query.copy(), state)
+        state.ctes[name] = rewrite_scopes(resolved)
+
+    def _definition(self, name: str, line: int) -> exp.Expr:
+        if name not in self.named:
+            raise YqlError(f"${name} is used before it is defined", line=line)
+        return self.named[name]
+
+    def _scalar(self, name: str, state: _State, line: int) -> exp.Expr:
+        value = self._definition(name, line)
+        if isinstance(value, exp.Query):
+            self._cte(name, state, line)
+            return exp.Subquery(this=_select_all(name))
+        return exp.Paren(this=self._resolve(value.copy(), state))
+
+    def _in_named(self, node: exp.In, state: _State) -> exp.Expr:
+        field_ = node.args["field"]
+        name, line = field_.name[1:], _line(field_, state.line)
+        value = self._definition(name, line)
+        if isinstance(value, exp.Query):
+            self._cte(name, state, line)
+            query: exp.Expr = _select_all(name)
+        else:
+            items = self._resolve(value.copy(), state)
+            query = exp.select(exp.Anonymous(this="unnest", expressions=[items]))
+        this = self._resolve(node.this, state)
+        return exp.In(this=this, query=exp.Subquery(this=query))
+
+
+@dataclass
+class _State:
+    line: int
+    tables: list[str] = field(default_factory=list[str])
+    ctes: dict[str, exp.Expr] = field(default_factory=dict[str, exp.Expr])
+
+
+def _line(node: exp.Expr, default: int) -> int:
+    """The line a node was read from, else the statement's."""
+    return position(node)[0] or default
+
+
+def _select_all(name: str) -> exp.Select:
+    return exp.select(exp.Star()).from_(exp.to_identifier(f"q_{name}", quoted=True))
+
+
+def _named(node: Any) -> bool:
+    return (
+        isinstance(node, exp.Column)
+        and not node.table
+        and not node.this.quoted
+        and node.name.startswith("$")
+    )
+
+
+def _path(table: exp.Expr, line: int) -> str:
+    """A table's path: a backticked name (a ``cluster.`` prefix means nothing in dev)."""
+    name = table.this if isinstance(table, exp.Table) else None
+    if isinstance(name, exp.Identifier) and name.quoted and not table.args.get("catalog"):
+        path = name.name
+        return path if path.startswith("//") else "//" + path
+    shown = table.sql()
+    raise YqlError(
+        f"{shown} is not a table: dev reads a backticked table path (`//home/p/t`), a $named "
+        "subquery or a (SELECT ...)",
+        line=line,
+        hint=HINT,
+    )
+
+
+def _statements(tokens: list[Token]) -> list[list[Token]]:
+    chunks: list[list[Token]] = [[]]
+    for token in tokens:
+        if token.token_type is TokenType.SEMICOLON:
+            chunks.append([])
+        else:
+            chunks[-1].append(token)
+    return [chunk for chunk in chunks if chunk]
+
+
+def _parse(parser: YqlParser, chunk: list[Token], text: str) -> exp.Expr:
+    try:
+        trees = parser.parse(chunk, text)
+    except ParseError as error:
+        detail = error.errors[0] if error.errors else {}
+        line = int(detail.get("line") or chunk[0].line)
+        message = str(detail.get("description") or error).splitlines()[0]
+        column = detail.get("col")
+        raise YqlError(
+            f"YQL syntax not understood: {message} (column {column})", line=line
+        ) from None
+    if not trees or trees[0] is None:
+        raise error_at("empty statement", chunk[0], hint=None)
+    return trees[0]
+
+
+def _cast_sql(value: str, type_name: str) -> str:
+    """YQL's CAST over a value written once (a DuckDB lambda binds it): NULL when it does not
+    convert, a Double's fraction dropped for an integer type, whole numbers only from text."""
+    target = TYPES[type_name]
+    fractional = "(typeof(v) IN ('DOUBLE', 'FLOAT') OR typeof(v) LIKE 'DECIMAL%')"
+    if type_name in INTEGER_TYPES:
+        body = (
+            f"CASE WHEN {fractional} THEN TRY_CAST(trunc(TRY_CAST(v AS DOUBLE)) AS {target}) "
+            "WHEN typeof(v) = 'VARCHAR' AND NOT regexp_full_match(TRY_CAST(v AS VARCHAR), "
+            f"'-?[0-9]+') THEN NULL ELSE TRY_CAST(v AS {target}) END"
+        )
+    elif target == "VARCHAR":
+        body = (
+            f"CASE WHEN {fractional} THEN regexp_replace(CAST(TRY_CAST(v AS DOUBLE) AS VARCHAR), "
+            "'\\.0$', '') ELSE TRY_CAST(v AS VARCHAR) END"
+        )
+    else:
+        return f"TRY_CAST({value} AS {target})"
+    return f"list_transform([{value}], lambda v: {body})[1]"
+
+
+def _position(node: exp.Expr) -> tuple[int | None, str]:
+    line, column = position(node)
+    return line, (f" (column {column})" if column else "")
+
+
+class _Generator(DuckDBGenerator):
+    """DuckDB's generator, knowing YQL's nodes and YQL's function names."""
+
+    def yqlcast_sql(self, expression: YqlCast) -> str:
+        return _cast_sql(self.sql(expression, "this"), str(expression.args["to"]))
+
+    def rawsql_sql(self, expression: RawSql) -> str:
+        alias = expression.args.get("alias")
+        text = f"{expression.args['this']}"
+        return f"{text} AS {self.sql(alias)}" if alias is not None else text
+
+    def curried_sql(self, expression: Curried) -> str:
+        call: exp.Anonymous = expression.this
+        key = _key(call.name)
+        if key not in CURRIED_FUNCTIONS:
+            line, column = _position(call)
+            raise YqlError(
+                f"{call.name} is not supported by the dev YQL engine{column}", line=line, hint=HINT
+            )
+        config = [self.sql(arg) for arg in call.expressions]
+        value = [self.sql(arg) for arg in expression.expressions]
+        return CURRIED_FUNCTIONS[key](config, value)
+
+    def anonymous_sql(self, expression: exp.Anonymous) -> str:
+        name = expression.name
+        upper = name.upper()
+        args = [self.sql(arg) for arg in expression.expressions]
+        line, column = _position(expression)
+        if "::" in name:
+            key = _key(name)
+            if key in CURRIED_FUNCTIONS:
+                raise YqlError(
+                    f"{name}(...) must be applied: {name}(...)(value){column}", line=line
+                )
+            if key not in MODULE_FUNCTIONS:
+                raise YqlError(
+                    f"{name} is not supported by the dev YQL engine{column}", line=line, hint=HINT
+                )
+            counts, build = MODULE_FUNCTIONS[key]
+            _check_count(name, args, counts, line)
+            return build(args)
+        if upper in SPECIAL_BUILTINS:
+            counts, build = SPECIAL_BUILTINS[upper]
+            _check_count(name, args, counts, line)
+            return build(args)
+        if upper in BUILTINS:
+            return f"{BUILTINS[upper]}({', '.join(args)})"
+        if isinstance(expression.parent, exp.Window) or name == "unnest":
+            return f"{name}({', '.join(args)})"
+        raise YqlError(
+            f"function {name}() is not supported by the dev YQL engine{column}",
+            line=line,
+            hint=HINT,
+        )
+
+    def div_sql(self, expression: exp.Div) -> str:
+        return self.binary(expression, "/")
+
+    TRANSFORMS: ClassVar[dict[type[exp.Expr], Callable[..., str]]] = {
+        **DuckDBGenerator.TRANSFORMS,
+        YqlCast: yqlcast_sql,
+        RawSql: rawsql_sql,
+        Curried: curried_sql,
+        exp.Anonymous: anonymous_sql,
+        exp.Div: div_sql,
+    }
+
+
+def _key(name: str) -> tuple[str, str]:
+    module, _, function = name.partition("::")
+    return module.upper(), function.upper()
+
+
+def _check_count(name: str, args: list[str], counts: tuple[int, ...], line: int | None) -> None:
+    if len(args) not in counts:
+        expected = " or ".join(str(count) for count in counts)
+        raise YqlError(f"{name}() takes {expected} argument(s), got {len(args)}", line=line)
