@@ -996,21 +996,21 @@ REFUSED: list[Refused] = [
         "FLATTEN BY",
         WRITE + "SELECT id FROM `//t/users`\nFLATTEN BY meta;",
         3,
-        "YQL line 3: FLATTEN BY is not supported",
+        "YQL line 3: FLATTEN BY is not supported (column 1)",
     ),
     Refused(
         "null-coalescing-operator",
         "?? operator",
         WRITE + "SELECT age ?? 0 AS a FROM `//t/users`;",
         2,
-        "YQL line 2: the ?? operator is not supported",
+        "YQL line 2: the ?? operator is not supported (column 12)",
     ),
     Refused(
         "lambda",
         "lambdas (->)",
         WRITE + "$inc = ($x) -> { RETURN $x + 1; };\nSELECT $inc(id) AS y FROM `//t/users`;",
         2,
-        "YQL line 2: a lambda (->) is not supported",
+        "YQL line 2: a lambda (->) is not supported (column 13)",
     ),
     Refused(
         "define-action",
@@ -1102,35 +1102,35 @@ REFUSED: list[Refused] = [
         "Re2:: functions",
         WRITE + 'SELECT Re2::Grep("^A")(name) AS x FROM `//t/users`;',
         2,
-        "YQL line 2: Re2::Grep is not supported by the dev YQL engine",
+        "YQL line 2: Re2::Grep is not supported by the dev YQL engine (column 8)",
     ),
     Refused(
         "unicode",
         "Unicode:: functions",
         WRITE + "SELECT\n  Unicode::ToLower(name) AS x FROM `//t/users`;",
         3,
-        "YQL line 3: Unicode::ToLower is not supported by the dev YQL engine",
+        "YQL line 3: Unicode::ToLower is not supported by the dev YQL engine (column 3)",
     ),
     Refused(
         "unknown-module-function",
         "unknown Module::Function",
         WRITE + "SELECT String::Frobnicate(name) AS x FROM `//t/users`;",
         2,
-        "YQL line 2: String::Frobnicate is not supported by the dev YQL engine",
+        "YQL line 2: String::Frobnicate is not supported by the dev YQL engine (column 8)",
     ),
     Refused(
         "unknown-function",
         "unknown function",
         WRITE + "SELECT\n  Frobnicate(name) AS x FROM `//t/users`;",
         3,
-        "YQL line 3: function Frobnicate() is not supported by the dev YQL engine",
+        "YQL line 3: function Frobnicate() is not supported by the dev YQL engine (column 3)",
     ),
     Refused(
         "regexp",
         "REGEXP / RLIKE / MATCH",
         WRITE + 'SELECT id FROM `//t/users` WHERE name REGEXP "^A";',
         2,
-        "YQL line 2: REGEXP is not supported",
+        "YQL line 2: REGEXP is not supported (column 39)",
     ),
     Refused(
         "left-only-join",
@@ -1138,7 +1138,7 @@ REFUSED: list[Refused] = [
         WRITE + "SELECT a.id AS id FROM `//t/users` AS a\n"
         "LEFT ONLY JOIN `//t/orders` AS b ON a.id == b.user_id;",
         3,
-        "YQL line 3: LEFT/RIGHT ONLY JOIN is not supported",
+        "YQL line 3: LEFT/RIGHT ONLY JOIN is not supported (column 6)",
     ),
     Refused(
         "left-semi-join",
@@ -1146,7 +1146,7 @@ REFUSED: list[Refused] = [
         WRITE + "SELECT a.id AS id FROM `//t/users` AS a\n"
         "LEFT SEMI JOIN `//t/orders` AS b ON a.id == b.user_id;",
         3,
-        "YQL line 3: LEFT/RIGHT SEMI JOIN is not supported",
+        "YQL line 3: LEFT/RIGHT SEMI JOIN is not supported (column 6)",
     ),
     Refused(
         "exclusion-join",
@@ -1154,7 +1154,7 @@ REFUSED: list[Refused] = [
         WRITE + "SELECT a.id AS id FROM `//t/users` AS a\n"
         "EXCLUSION JOIN `//t/orders` AS b ON a.id == b.user_id;",
         3,
-        "YQL line 3: EXCLUSION JOIN is not supported",
+        "YQL line 3: EXCLUSION JOIN is not supported (column 1)",
     ),
     Refused(
         "any-join",
@@ -1162,21 +1162,21 @@ REFUSED: list[Refused] = [
         WRITE + "SELECT a.id AS id FROM `//t/users` AS a\n"
         "JOIN ANY `//t/orders` AS b ON a.id == b.user_id;",
         3,
-        "YQL line 3: ANY join is not supported",
+        "YQL line 3: ANY join is not supported (column 6)",
     ),
     Refused(
         "sample",
         "SAMPLE / TABLESAMPLE",
         WRITE + "SELECT id FROM `//t/users`\nSAMPLE 0.5;",
         3,
-        "YQL line 3: SAMPLE is not supported",
+        "YQL line 3: SAMPLE is not supported (column 1)",
     ),
     Refused(
         "assume-order-by",
         "ASSUME ORDER BY",
         WRITE + "SELECT id FROM `//t/users`\nASSUME ORDER BY id;",
         3,
-        "YQL line 3: ASSUME ORDER BY is not supported",
+        "YQL line 3: ASSUME ORDER BY is not supported (column 1)",
     ),
     Refused(
         "unknown-cast-type",
@@ -1185,28 +1185,28 @@ REFUSED: list[Refused] = [
         3,
         "YQL line 3: CAST to Decimal(10,2) is not supported (supported: Bool, Date, Datetime, "
         "Double, Float, Int16, Int32, Int64, Int8, Json, String, Timestamp, Uint16, Uint32, "
-        "Uint64, Uint8, Utf8, Yson)",
+        "Uint64, Uint8, Utf8, Yson) (column 7)",
     ),
     Refused(
         "insert-column-list",
         "INSERT INTO with a column list",
         WRITE + "INSERT INTO `//t/out` (a, b)\nSELECT 1, 2;",
         2,
-        "YQL line 2: INSERT INTO with a column list is not supported",
+        "YQL line 2: INSERT INTO with a column list is not supported (column 1)",
     ),
     Refused(
         "insert-with-hint",
         "INSERT INTO ... WITH (other than TRUNCATE)",
         WRITE + "INSERT INTO `//t/out` WITH COMPRESSION_CODEC=lz4 SELECT 1 AS x;",
         2,
-        "YQL line 2: INSERT INTO ... WITH COMPRESSION_CODEC is not supported",
+        "YQL line 2: INSERT INTO ... WITH COMPRESSION_CODEC is not supported (column 1)",
     ),
     Refused(
         "unknown-number-suffix",
         "a number with an unknown suffix",
         WRITE + "SELECT\n  10q AS x;",
         3,
-        "YQL line 3: number literal '10q' has an unknown type suffix",
+        "YQL line 3: number literal '10q' has an unknown type suffix (column 3)",
     ),
     Refused(
         "undefined-named-expression",

@@ -270,7 +270,7 @@ def test_an_unsupported_construct_is_refused_before_any_statement_runs(yt: DevCl
         ("SELECT 1;\n/* never closed", 2, "/* comment is never closed"),
         ("SELECT 1;\n\nSELECT (1;", 3, "unbalanced parentheses"),
         ("SELECT 1;\nINSERT INTO out SELECT 1;", 2, "backquoted table path"),
-        ("SELECT 1;\nHELLO;", 2, "unexpected 'HELLO' at the start of a statement"),
+        ("SELECT 1;\nHELLO;", 2, "HELLO is not a YQL statement"),
         ("SELECT 1;\nSELECT CAST(1 AS);", 2, "expected CAST(value AS Type)"),
         ("SELECT 1;\nSELECT IF(1);", 2, "IF() takes 2 or 3 argument(s), got 1"),
         ("SELECT 1;\nSELECT 1 # 2;", 2, "unexpected character '#'"),

@@ -37,91 +37,85 @@ FORMS = [
         "string-path",
         "a string as a table",
         "SELECT * FROM '{secret}';",
-        "the string '{secret}' is used as a data source",
+        "a string ('{secret}') is not a table",
     ),
     Form(
         "double-quoted",
         "a double-quoted name",
         'SELECT * FROM "secret.csv";',
-        'the string "secret.csv" is used as a data source',
+        "a string ('secret.csv') is not a table",
     ),
     Form(
         "join-string",
         "JOIN 'file'",
         "SELECT * FROM `//p/t` AS a JOIN 'secret.csv' AS b ON a.x == b.a;",
-        "the string 'secret.csv' is used as a data source",
+        "a string ('secret.csv') is not a table",
     ),
     Form(
         "named-subquery",
         "$s = SELECT * FROM 'file'",
         "$s = SELECT * FROM 'secret.csv';\nSELECT * FROM $s;",
-        "the string 'secret.csv' is used as a data source",
+        "a string ('secret.csv') is not a table",
     ),
     Form(
         "insert-select",
         "INSERT INTO ... SELECT * FROM 'file'",
         "INSERT INTO `//p/out` SELECT * FROM 'secret.csv';",
-        "the string 'secret.csv' is used as a data source",
+        "a string ('secret.csv') is not a table",
     ),
     Form(
         "comma-string",
         "FROM t, 'file'",
         "SELECT * FROM `//p/t` AS a, 'secret.csv' AS b;",
-        "the string 'secret.csv' is used as a data source",
-    ),
-    Form(
-        "comma-quoted",
-        "FROM t, `file`",
-        "SELECT * FROM `//p/t` AS a, `secret.csv` AS b;",
-        "`secret.csv` after ',' is used as a data source",
+        "a string ('secret.csv') is not a table",
     ),
     Form(
         "in-subquery",
         "IN (SELECT ... FROM 'file')",
         "SELECT * FROM `//p/t` WHERE x IN (SELECT a FROM 'secret.csv');",
-        "the string 'secret.csv' is used as a data source",
+        "a string ('secret.csv') is not a table",
     ),
     Form(
         "union",
         "UNION ALL SELECT ... FROM 'file'",
         "SELECT 1 AS a UNION ALL SELECT * FROM 'secret.csv';",
-        "the string 'secret.csv' is used as a data source",
+        "a string ('secret.csv') is not a table",
     ),
     Form(
         "from-first",
         "(FROM 'file')",
         "SELECT * FROM (FROM 'secret.csv');",
-        "the string 'secret.csv' is used as a data source",
+        "a string ('secret.csv') is not a table",
     ),
     Form(
         "bracketed-join",
         "FROM (t JOIN 'file')",
         "SELECT * FROM (`//p/t` AS a POSITIONAL JOIN 'secret.csv' AS b);",
-        "the string 'secret.csv' is used as a data source",
+        "YQL syntax not understood",
     ),
     Form(
         "named-expression",
         "$f = 'file'; FROM $f",
         "$f = 'secret.csv'; SELECT * FROM $f;",
-        "$f, which is an expression, not a subquery, is used as a data source",
+        "$f is not a subquery and cannot be read as a table",
     ),
     Form(
         "table-function",
         "read_csv, read_json, read_text, glob, ...",
         "SELECT * FROM read_csv('secret.csv');",
-        "the function call read_csv(...) is used as a data source",
+        "READ_CSV('secret.csv') is not a table",
     ),
     Form(
         "bare-name",
         "an unquoted name",
         "SELECT * FROM secret;",
-        "the bare name secret is used as a data source",
+        "secret is not a table",
     ),
     Form(
         "copy",
         "COPY, ATTACH, INSTALL, LOAD, SET, CALL, ...",
         "COPY (SELECT 1) TO 'out.csv';",
-        "COPY is not a YQL statement; dev refuses it",
+        "COPY is not a YQL statement dev runs; dev refuses it",
     ),
 ]
 STATEMENTS = ["ATTACH 'x.db'", "INSTALL httpfs", "LOAD httpfs", "SET threads = 1", "CALL f()"]
@@ -175,31 +169,41 @@ def test_a_backticked_file_in_a_from_list_is_a_table_name(
     yt: DevClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As in YQL, it names the table //secret.csv (which does not exist), never a file."""
-    monkeypatch.setattr(engine, "check_sources", lambda *_: None)  # even without the check
     error = _refused(yt, "SELECT * FROM `//p/t` AS a, `secret.csv` AS b;")
     assert isinstance(error, TableNotFound)
     assert "//secret.csv" in str(error)
 
 
 @pytest.mark.parametrize(
-    "query",
+    "sql",
     [
-        "SELECT * FROM '{secret}';",
-        "SELECT * FROM 'secret.csv';",
-        "SELECT * FROM '.dev/../secret.csv';",
-        "SELECT * FROM `//p/t` AS a, 'secret.csv' AS b;",
-        'SELECT * FROM `//p/t` AS a, "secret.csv" AS b;',
-        "INSERT INTO `//p/out` SELECT * FROM '{secret}';",
+        "SELECT * FROM '{secret}'",
+        "SELECT * FROM 'secret.csv'",
+        "SELECT * FROM '.dev/../secret.csv'",
+        "SELECT * FROM read_json('{table}') AS a, 'secret.csv' AS b",
+        "SELECT * FROM read_json('{table}') AS a, \"secret.csv\" AS b",
+        "COPY (SELECT * FROM '{secret}') TO '{table}.out' (FORMAT JSON)",
     ],
 )
 def test_duckdb_is_sealed_even_when_the_translator_lets_a_file_through(
-    query: str, yt: DevClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sql: str, yt: DevClient, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(engine, "check_sources", lambda *_: None)  # a translator bug
-    error = _refused(yt, query.format(secret=tmp_path / "secret.csv"))
-    assert isinstance(error, YqlError)
-    assert "dev refused DuckDB access to a file" in str(error)
-    assert not yt.exists("//p/out")
+    """SQL a buggy translator might emit, run as the engine runs each statement: DuckDB's
+    own seal refuses the file and the engine names the refusal (no DuckDB exception)."""
+    table = tmp_path / ".dev" / "t.jsonl"
+    dev_engine = engine.DevYqlEngine(yt.tables)
+    dev_engine._files[str(table)] = "//p/t"  # pyright: ignore[reportPrivateUsage]
+    session = engine._Session()  # pyright: ignore[reportPrivateUsage]
+    try:
+        with pytest.raises(YqlError) as caught:
+            dev_engine._execute(  # pyright: ignore[reportPrivateUsage]
+                session, sql.format(secret=tmp_path / "secret.csv", table=table), 2
+            )
+    finally:
+        session.close()
+    assert "dev refused DuckDB access to a file" in str(caught.value)
+    assert SECRET not in str(caught.value)
+    assert not (tmp_path / ".dev" / "t.jsonl.out").exists()
 
 
 @pytest.mark.parametrize(

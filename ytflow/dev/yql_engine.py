@@ -33,10 +33,8 @@ from ytflow.dev.yql_guards import (
     reraise_interrupt,
 )
 from ytflow.errors import TableNotFound, YqlError, YtflowError
+from ytflow.yql.ast import AstStatement, AstTranslator
 from ytflow.yql.functions import KNOWN_PRAGMAS
-from ytflow.yql.script import Statement, parse_script
-from ytflow.yql.sources import check_sources
-from ytflow.yql.translate import Translator
 
 _logger = logging.getLogger("ytflow.yql")
 _CACHE_KEY = "duckdb_columns"
@@ -53,7 +51,8 @@ _CONNECT: dict[str, str | bool | int | float | list[str]] = {
 }
 # YQL semantics DuckDB does not have by default: integer / integer stays an integer
 # (PRAGMA ClassicDivision, on by default), integer division by zero is NULL, and NULL sorts
-# before every value (ascending; last when descending), as YT sorts it.
+# before every value (ascending; last when descending), as YT sorts it. The AST translator
+# relies on them: it emits a plain ``/`` and leaves ORDER BY without NULLS FIRST/LAST.
 _YQL_SETTINGS = (
     "SET integer_division = true",
     "SET error_on_division_by_zero = false",
@@ -80,63 +79,58 @@ class DevYqlEngine:
 
     def run(self, query: str) -> list[dict[str, Any]]:
         """Run every statement; return the rows of the last bare SELECT (else ``[]``)."""
-        statements, tables = _translated(query)
+        tables = _translated(query)
         for path in tables:
             self._files[str(self.store.file_for(path))] = path
         # DuckDB reads the files itself, so the tables must hold still while the script runs.
         with self.store.holding(tables):
-            return self._run(statements)
+            return self._run(query)
 
-    def _run(self, statements: list[Statement]) -> list[dict[str, Any]]:
+    def _run(self, query: str) -> list[dict[str, Any]]:
+        """Translate and run one statement at a time: a statement reads the tables as the
+        statements before it left them (an ``INSERT``'s target, its columns)."""
         session = _Session()
         try:
             with interrupting_duckdb(session.interrupt):
-                translator = Translator(lambda path, line: self._relation(session, path, line))
+                translator = AstTranslator(lambda path, line: self._relation(session, path, line))
                 rows: list[dict[str, Any]] = []
-                for statement in statements:
-                    rows = self._statement(session, translator, statement, rows)
-                return rows
+                statements = translator.statements(query)
+                while True:
+                    self._reads_empty = False  # set while the next statement is translated
+                    statement = next(statements, None)
+                    if statement is None:
+                        return rows
+                    rows = self._statement(session, statement, rows)
         finally:
             session.close()
 
     def _statement(
-        self,
-        session: _Session,
-        translator: Translator,
-        statement: Statement,
-        rows: list[dict[str, Any]],
+        self, session: _Session, statement: AstStatement, rows: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         if statement.kind == "pragma":
-            if (statement.name or "").upper() not in KNOWN_PRAGMAS:
+            if (statement.pragma or "").upper() not in KNOWN_PRAGMAS:
                 _logger.warning(
                     "YQL line %d: PRAGMA %s is unknown to the dev engine and ignored",
                     statement.line,
-                    statement.name,
+                    statement.pragma,
                 )
             return rows
-        if statement.kind == "assign":
-            assert statement.name is not None
-            translator.define(statement.name, statement.tokens, statement.line)
-            return rows
-        self._reads_empty = False
         if statement.kind == "select":
-            sql = self._without_placeholder(
-                session, translator.query(statement.tokens).sql, statement.line
-            )
+            sql = self._without_placeholder(session, statement.sql, statement.line)
             result = self._execute(
                 session, f"SELECT to_json({_ROW}) FROM ({sql}) AS {_ROW}", statement.line
             )
             return [loads_row(value) for (value,) in result]
         if statement.kind == "insert":
-            self._insert(session, translator, statement)
+            self._insert(session, statement)
             self._remember_empty_schema(statement)
         return rows  # USE and COMMIT change nothing in dev
 
-    def _insert(self, session: _Session, translator: Translator, statement: Statement) -> None:
+    def _insert(self, session: _Session, statement: AstStatement) -> None:
         assert statement.target is not None
         target = statement.target
         self.store.file_for(target)  # validates the path and refuses a base-name conflict
-        sql = translator.query(statement.tokens).sql
+        sql = statement.sql
         with self.store.staging(target) as scratch:  # under the target's write lock
             staged = scratch / "result.jsonl"
             rows = self._copy(session, sql, staged, statement)
@@ -144,7 +138,7 @@ class DevYqlEngine:
                 staged.touch()
             self.store.commit([(target, [staged], rows)], append=not statement.truncate)
 
-    def _copy(self, session: _Session, sql: str, staged: Path, statement: Statement) -> int:
+    def _copy(self, session: _Session, sql: str, staged: Path, statement: AstStatement) -> int:
         """DuckDB writes the result to ``staged``; returns its row count."""
         sql = self._without_placeholder(session, sql, statement.line)
         copy = f"COPY ({sql}) TO {_literal(str(staged))} (FORMAT JSON)"
@@ -165,7 +159,7 @@ class DevYqlEngine:
             self._empty_results[statement.target] = _read_types(described)
         return rows
 
-    def _remember_empty_schema(self, statement: Statement) -> None:
+    def _remember_empty_schema(self, statement: AstStatement) -> None:
         """An empty result keeps its columns, as the cluster's table keeps its schema, so a
         later query naming them reads no rows instead of failing (nothing to infer from)."""
         assert statement.target is not None
@@ -326,12 +320,18 @@ def _sealed_connection(files: Iterable[str]) -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def _translated(query: str) -> tuple[list[Statement], list[str]]:
-    """The script's statements and the tables they read; a query the translator chokes on is
-    a ``YqlError`` too, never a raw Python exception in stage code."""
+def _translated(query: str) -> list[str]:
+    """Translate every statement without running any, returning the table paths it reads or
+    writes: a construct dev cannot run, anywhere in the script, is refused before an earlier
+    ``INSERT`` has changed a table; a query the translator chokes on is a ``YqlError`` too,
+    never a raw Python exception in stage code."""
     try:
-        statements = parse_script(query)
-        return statements, _translate_all(statements)
+        tables: list[str] = []
+        for statement in AstTranslator(lambda _path, _line: "(SELECT 1)").statements(query):
+            tables += statement.tables
+            if statement.target is not None:
+                tables.append(statement.target)
+        return tables
     except RecursionError:
         raise YqlError(
             "the query nests brackets or subqueries too deeply for dev's YQL translator",
@@ -345,26 +345,6 @@ def _translated(query: str) -> tuple[list[Statement], list[str]]:
             hint="this is a dev engine bug: please report it with the query; "
             "the query may run in prod",
         ) from None
-
-
-def _translate_all(statements: list[Statement]) -> list[str]:
-    """Translate every statement without running any, returning the table paths it reads or
-    writes: a construct dev cannot run, anywhere in the script, is refused before an earlier
-    ``INSERT`` has changed a table."""
-    translator = Translator(lambda _path, _line: "(SELECT 1)")
-    tables: list[str] = []
-    for statement in statements:
-        if statement.kind in ("assign", "select", "insert"):
-            scalars = [name for name, named in translator.named.items() if not named.is_query]
-            check_sources(statement.tokens, scalars)
-        if statement.kind == "assign":
-            assert statement.name is not None
-            translator.define(statement.name, statement.tokens, statement.line)
-        elif statement.kind in ("select", "insert"):
-            tables += translator.query(statement.tokens).tables
-        if statement.kind == "insert" and statement.target is not None:
-            tables.append(statement.target)
-    return tables
 
 
 def _read_types(described: list[tuple[Any, ...]]) -> list[list[str]]:

@@ -22,8 +22,7 @@ from ytflow.localyt.cypress import Chunk, Tree, new_id, parse_path
 from ytflow.localyt.table_io import table_rows, write_chunk
 from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import YtLocalError
-from ytflow.yql.script import Statement, parse_script
-from ytflow.yql.translate import Translator
+from ytflow.yql.ast import AstStatement, AstTranslator
 
 if TYPE_CHECKING:
     from ytflow.dev.yql_engine import DevYqlEngine
@@ -58,8 +57,7 @@ def run_query(endpoint: Endpoint, run: QueryRun, scratch: Path) -> dict[str, Chu
     knows the query was not aborted meanwhile. Raises ``YqlError`` (the engine's message),
     ``YtLocalError`` or ``QueryAborted``.
     """
-    statements = parse_script(run.text)
-    reads, targets = _tables(statements)
+    reads, targets = _tables(run.text)
     paths = list(dict.fromkeys([*reads, *targets]))
     _refuse_base_name_clash(paths)
     store = DevTableStore(scratch)
@@ -136,12 +134,12 @@ def _make_engine(
             self._session: Any = None
 
         def _statement(
-            self, session: Any, translator: Any, statement: Statement, rows: Any
+            self, session: Any, statement: AstStatement, rows: Any
         ) -> list[dict[str, Any]]:
             self._session = session
             if run.aborted.is_set():
                 raise QueryAborted
-            result = super()._statement(session, translator, statement, rows)
+            result = super()._statement(session, statement, rows)
             if statement.kind == "select":
                 selected.append(result)
             return result
@@ -154,18 +152,14 @@ def _make_engine(
     return RecordingEngine()
 
 
-def _tables(statements: list[Statement]) -> tuple[list[str], list[str]]:
+def _tables(text: str) -> tuple[list[str], list[str]]:
     """The paths the script reads and the ``INSERT INTO`` targets it writes, in order."""
-    translator = Translator(lambda _path, _line: "(SELECT 1)")
     reads: list[str] = []
     targets: list[str] = []
     try:
-        for statement in statements:
-            if statement.kind == "assign" and statement.name is not None:
-                translator.define(statement.name, statement.tokens, statement.line)
-            elif statement.kind in ("select", "insert"):
-                reads += translator.query(statement.tokens).tables
-            if statement.kind == "insert" and statement.target is not None:
+        for statement in AstTranslator(lambda _path, _line: "(SELECT 1)").statements(text):
+            reads += statement.tables
+            if statement.target is not None:
                 targets.append(statement.target)
     except YqlError:
         raise

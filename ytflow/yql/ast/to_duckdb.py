@@ -10,7 +10,7 @@ rely on the connection's settings too (``integer_division``, ``default_null_orde
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -22,6 +22,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 from ytflow.errors import YqlError
 from ytflow.yql.ast.allowed import check_statement_start, check_supported
 from ytflow.yql.ast.dialect import HINT, Yql, YqlParser, error_at
+from ytflow.yql.ast.lexical import unclosed
 from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, RawSql, YqlCast, position
 from ytflow.yql.ast.scopes import rewrite_scopes
 from ytflow.yql.functions import (
@@ -68,12 +69,15 @@ class AstTranslator:
 
     def script(self, text: str) -> list[AstStatement]:
         """Every statement of ``text`` except ``$name = ...;`` definitions, translated."""
-        statements: list[AstStatement] = []
+        return list(self.statements(text))
+
+    def statements(self, text: str) -> Iterator[AstStatement]:
+        """``script`` one statement at a time: a runner translates each only when the ones
+        before it have run, so a table an earlier ``INSERT`` wrote is read as it now is."""
         try:
             tokens = _DIALECT.tokenize(text)
-        except TokenError as error:
-            line = text.count("\n", 0, error.start or 0) + 1 if error.start is not None else None
-            raise YqlError(f"YQL text not understood: {error}".splitlines()[0], line=line) from None
+        except TokenError:
+            raise unclosed(text) from None
         for chunk in _statements(tokens):
             line = chunk[0].line
             check_statement_start(chunk[0].text, line)
@@ -82,23 +86,22 @@ class AstTranslator:
             if isinstance(tree, NamedDefinition):
                 self.named[tree.name] = tree.expression
             elif isinstance(tree, Pragma):
-                statements.append(AstStatement("pragma", line, pragma=tree.name))
+                yield AstStatement("pragma", line, pragma=tree.name)
             elif isinstance(tree, exp.Use):
-                statements.append(AstStatement("use", line))
+                yield AstStatement("use", line)
             elif isinstance(tree, exp.Commit):
-                statements.append(AstStatement("commit", line))
+                yield AstStatement("commit", line)
             elif isinstance(tree, exp.Insert):
                 target = _path(tree.this, line)
                 statement = self.query(tree.expression, line)
                 statement.kind, statement.target = "insert", target
                 statement.truncate = bool(tree.args.get("overwrite"))
-                statements.append(statement)
+                yield statement
             elif isinstance(tree, exp.Query):
-                statements.append(self.query(tree, line))
+                yield self.query(tree, line)
             else:
                 shown = chunk[0].text.upper()
                 raise error_at(f"{shown} statements are not supported", chunk[0])
-        return statements
 
     def query(self, tree: exp.Expr, line: int) -> AstStatement:
         """DuckDB SQL for one query, with the CTEs of the named subqueries it reads."""
@@ -207,17 +210,28 @@ def _path(table: exp.Expr, line: int) -> str:
         return path if path.startswith("//") else "//" + path
     shown = table.sql()
     raise YqlError(
-        f"{shown} is not a table: dev reads a backticked table path (`//home/p/t`), a $named "
+        f"{shown} is not a table: dev reads a backquoted table path (`//home/p/t`), a $named "
         "subquery or a (SELECT ...)",
         line=line,
         hint=HINT,
     )
 
 
+_OPENING = frozenset({TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE})
+_CLOSING = frozenset({TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE})
+
+
 def _statements(tokens: list[Token]) -> list[list[Token]]:
+    """The script split at its top-level semicolons (a lambda's ``{ ...; }`` body stays in
+    its statement, which is then refused by name, not as unbalanced brackets)."""
     chunks: list[list[Token]] = [[]]
+    depth = 0
     for token in tokens:
-        if token.token_type is TokenType.SEMICOLON:
+        if token.token_type in _OPENING:
+            depth += 1
+        elif token.token_type in _CLOSING:
+            depth = max(depth - 1, 0)
+        if token.token_type is TokenType.SEMICOLON and depth == 0:
             chunks.append([])
         else:
             chunks[-1].append(token)
@@ -225,6 +239,9 @@ def _statements(tokens: list[Token]) -> list[list[Token]]:
 
 
 def _parse(parser: YqlParser, chunk: list[Token], text: str) -> exp.Expr:
+    for token in chunk:
+        if token.token_type is TokenType.HASH:  # no YQL token: sqlglot would only say where
+            raise error_at("unexpected character '#'", token, hint=None)
     try:
         trees = parser.parse(chunk, text)
     except ParseError as error:
