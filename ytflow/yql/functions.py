@@ -273,18 +273,6 @@ def cast(value: str, type_name: str) -> str:
     return f"TRY_CAST({value} AS {target})"
 
 
-# Integer literal suffixes (10u, 5l, ...) -> the DuckDB type the literal is cast to.
-NUMBER_SUFFIXES: dict[str, str] = {
-    "T": "TINYINT",
-    "S": "SMALLINT",
-    "L": "BIGINT",
-    "U": "UINTEGER",
-    "UT": "UTINYINT",
-    "US": "USMALLINT",
-    "UL": "UBIGINT",
-    "LU": "UBIGINT",
-}
-
 KNOWN_PRAGMAS = {
     "YT.MAXROWWEIGHT",
     "YT.INFERSCHEMA",

@@ -38,7 +38,7 @@ _ALLOWED: frozenset[type[exp.Expr]] = frozenset(
     }
 )  # fmt: skip
 _JOIN_KINDS = frozenset({"", "INNER", "OUTER", "CROSS"})
-# YQL statements dev does not run, by their first word (the words script.py refuses too).
+# YQL statements dev does not run, by their first word.
 _STATEMENTS = {
     "DEFINE": "DEFINE ACTION / DEFINE SUBQUERY",
     "EVALUATE": "EVALUATE (FOR / IF)",
