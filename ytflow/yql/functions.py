@@ -92,6 +92,15 @@ def _convert(cast: str | None, *, as_text: bool = False) -> Callable[[Args], str
     return build
 
 
+def _substring(a: Args) -> str:
+    """YQL's SUBSTRING counts from 0, and a NULL position or length means "from the start" or
+    "to the end" (DuckDB would answer NULL)."""
+    start = f"coalesce(({a[1]}), 0) + 1"
+    if len(a) < 3:
+        return f"substring({a[0]}, {start})"
+    return f"substring({a[0]}, {start}, coalesce(({a[2]}), length({a[0]})))"
+
+
 # Builtins that need their arguments rearranged: name -> (argument counts, builder).
 SPECIAL_BUILTINS: dict[str, tuple[tuple[int, ...], Callable[[Args], str]]] = {
     "IF": ((2, 3), _if),
@@ -101,7 +110,7 @@ SPECIAL_BUILTINS: dict[str, tuple[tuple[int, ...], Callable[[Args], str]]] = {
     "MAX_IF": ((2,), _filtered("max")),
     "SUBSTRING": (
         (2, 3),
-        lambda a: f"substring({a[0]}, ({a[1]}) + 1{', ' + a[2] if len(a) > 2 else ''})",
+        _substring,
     ),
     "CURRENTUTCDATE": ((0,), lambda _: "current_date"),
     "CURRENTUTCDATETIME": ((0,), lambda _: "CAST(now() AS TIMESTAMP)"),
