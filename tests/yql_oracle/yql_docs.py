@@ -17,6 +17,8 @@ BASIC = (REF + "builtins/basic.md", "24eec63932cb19dd9c9366508ddeebd71baaee07")
 STRING = (REF + "udf/list/string.md", "8d1f198b29675e67a3be3e54c4c3f12deac9e153")
 MATH = (REF + "udf/list/math.md", "ef7babba1b57e28527098c62a859aa2411d955cd")
 LIST = (REF + "builtins/list.md", "4ebb32d97865e2b47daa68ca9eb7e7967b060a01")
+CAST = (REF + "_includes/cast_examples.md", "8d1f198b29675e67a3be3e54c4c3f12deac9e153")
+EXPR = (REF + "syntax/expressions.md", "006a9844f5860062c06ddfe91088fd2b66316aa1")
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,58 @@ CASES: tuple[DocCase, ...] = (
         "$data = AsList(1, 2, 5, 1, 2, 7);\nSELECT ListTakeWhile($data, ($x) -> {return $x <= 3});",
         "[1, 2]",
     ),
+    # _includes/cast_examples.md (included by syntax/expressions.md#cast): one SELECT there,
+    # one expression per case here.
+    DocCase("cast-string-to-double", CAST, 4, 'SELECT CAST("12345" AS Double);', "12345.0"),
+    DocCase("cast-double-to-uint8", CAST, 5, "SELECT CAST(1.2345 AS Uint8);", "1"),
+    DocCase("cast-int-to-string", CAST, 6, "SELECT CAST(12345 AS String);", '"12345"'),
+    DocCase("cast-to-decimal", CAST, 7, 'SELECT CAST("1.2345" AS Decimal(5, 2));', "1.23"),
+    DocCase("cast-failure-is-null", CAST, 8, 'SELECT CAST("xyz" AS Uint64) IS NULL;', "true"),
+    DocCase("cast-negative-to-unsigned", CAST, 9, "SELECT CAST(-1 AS Uint16) IS NULL;", "true"),
+    DocCase(
+        "cast-list-optional-items",
+        CAST,
+        10,
+        "SELECT CAST([-1, 0, 1] AS List<Uint8?>);",
+        "[null, 0, 1]",
+    ),
+    DocCase(
+        "cast-list-drops-failed-items",
+        CAST,
+        12,
+        'SELECT CAST(["3.14", "bad", "42"] AS List<Float>);',
+        "[3.14, 42]",
+    ),
+    DocCase("cast-uint8-max", CAST, 14, "SELECT CAST(255 AS Uint8);", "255"),
+    DocCase("cast-out-of-range-is-null", CAST, 15, "SELECT CAST(256 AS Uint8) IS NULL;", "true"),
+    # syntax/expressions.md (line 0: not counted; find the example by its text)
+    DocCase("bitcast-uint32", EXPR, 0, "SELECT BITCAST(100000ul AS Uint32);", "100000"),
+    DocCase("bitcast-int16", EXPR, 0, "SELECT BITCAST(100000ul AS Int16);", "-31072"),
+    DocCase("bitcast-uint16", EXPR, 0, "SELECT BITCAST(100000ul AS Uint16);", "34464"),
+    DocCase("bitcast-negative-int16", EXPR, 0, "SELECT BITCAST(-1 AS Int16);", "-1"),
+    DocCase("bitcast-negative-uint16", EXPR, 0, "SELECT BITCAST(-1 AS Uint16);", "65535"),
+    DocCase(
+        "lambda-block",
+        EXPR,
+        0,
+        '$f = ($y) -> {\n    $prefix = "x";\n    RETURN $prefix || $y;\n};\nSELECT $f("y");',
+        '"xy"',
+    ),
+    DocCase("lambda-expression", EXPR, 0, '$g = ($y) -> ("x" || $y);\nSELECT $g("z");', '"xz"'),
+    DocCase(
+        "lambda-optional-argument-omitted",
+        EXPR,
+        0,
+        "$h = ($x, $y?) -> ($x + ($y ?? 0));\nSELECT $h(1);",
+        "1",
+    ),
+    DocCase(
+        "lambda-optional-argument-given",
+        EXPR,
+        0,
+        "$h = ($x, $y?) -> ($x + ($y ?? 0));\nSELECT $h(2, 3);",
+        "5",
+    ),
 )
 
 
@@ -133,47 +187,44 @@ CASES: tuple[DocCase, ...] = (
 BASELINE: dict[str, tuple[str, str]] = {
     "find": (
         "refused",
-        "YQL line 1: function FIND() is not supported by the dev YQL engine (column 8)",
+        "function FIND() is not supported (column 8)",
     ),
     "find-from": (
         "refused",
-        "YQL line 1: function FIND() is not supported by the dev YQL engine (column 8)",
+        "function FIND() is not supported (column 8)",
     ),
     "find-missing": (
         "refused",
-        "YQL line 1: function FIND() is not supported by the dev YQL engine (column 8)",
+        "function FIND() is not supported (column 8)",
     ),
     "rfind": (
         "refused",
-        "YQL line 1: function RFIND() is not supported by the dev YQL engine (column 8)",
+        "function RFIND() is not supported (column 8)",
     ),
     "rfind-from": (
         "refused",
-        "YQL line 1: function RFIND() is not supported by the dev YQL engine (column 8)",
+        "function RFIND() is not supported (column 8)",
     ),
     "rfind-missing": (
         "refused",
-        "YQL line 1: function RFIND() is not supported by the dev YQL engine (column 8)",
+        "function RFIND() is not supported (column 8)",
     ),
     "endswith-null": (
         "refused",
-        "YQL line 1: function Utf8() is not supported by the dev YQL engine (column 23)",
+        "function Utf8() is not supported (column 23)",
     ),
     "string-base64encode": (
         "refused",
-        "YQL line 1: String::Base64Encode is not supported by the dev YQL engine (column 8)",
+        "String::Base64Encode is not supported (column 8)",
     ),
     "string-splittolist-limit": (
         "refused",
-        "YQL line 1: String::SplitToList() takes 2 argument(s), got 3",
+        "String::SplitToList() takes 2 argument(s), got 3",
     ),
-    "math-e": (
-        "refused",
-        "YQL line 1: Math::E is not supported by the dev YQL engine (column 8)",
-    ),
+    "math-e": ("refused", "Math::E is not supported (column 8)"),
     "math-eps": (
         "refused",
-        "YQL line 1: Math::Eps is not supported by the dev YQL engine (column 8)",
+        "Math::Eps is not supported (column 8)",
     ),
     "math-isnan": (
         "wrong",
@@ -182,63 +233,101 @@ BASELINE: dict[str, tuple[str, str]] = {
     ),
     "math-isfinite": (
         "refused",
-        "YQL line 1: Math::IsFinite is not supported by the dev YQL engine (column 8)",
+        "Math::IsFinite is not supported (column 8)",
     ),
     "math-trunc": (
         "refused",
-        "YQL line 1: Math::Trunc is not supported by the dev YQL engine (column 8)",
+        "Math::Trunc is not supported (column 8)",
     ),
     "math-atan2": (
         "refused",
-        "YQL line 1: Math::Atan2 is not supported by the dev YQL engine (column 8)",
+        "Math::Atan2 is not supported (column 8)",
     ),
     "math-remainder": (
         "refused",
-        "YQL line 1: Math::Remainder is not supported by the dev YQL engine (column 8)",
+        "Math::Remainder is not supported (column 8)",
     ),
     "math-fuzzyequals": (
         "refused",
-        "YQL line 1: Math::FuzzyEquals is not supported by the dev YQL engine (column 8)",
+        "Math::FuzzyEquals is not supported (column 8)",
     ),
     "math-mod": (
         "refused",
-        "YQL line 1: Math::Mod is not supported by the dev YQL engine (column 8)",
+        "Math::Mod is not supported (column 8)",
     ),
     "math-rem": (
         "refused",
-        "YQL line 1: Math::Rem is not supported by the dev YQL engine (column 8)",
+        "Math::Rem is not supported (column 8)",
     ),
     "listnotnull": (
         "refused",
-        "YQL line 1: ARRAY[...] is not supported by the dev YQL engine (column 21)",
+        "ARRAY[...] is not supported (column 21)",
     ),
     "listflatten": (
         "refused",
-        "YQL line 1: ARRAY[...] is not supported by the dev YQL engine (column 22)",
+        "ARRAY[...] is not supported (column 22)",
     ),
     "listfromrange": (
         "refused",
-        "YQL line 1: function ListFromRange() is not supported by the dev YQL engine (column 8)",
+        "function ListFromRange() is not supported (column 8)",
     ),
     "listfromrange-step": (
         "refused",
-        "YQL line 1: function ListFromRange() is not supported by the dev YQL engine (column 8)",
+        "function ListFromRange() is not supported (column 8)",
     ),
     "listreplicate": (
         "refused",
-        "YQL line 1: function ListReplicate() is not supported by the dev YQL engine (column 8)",
+        "function ListReplicate() is not supported (column 8)",
     ),
     "listaggregate": (
         "refused",
-        "YQL line 1: function AggregationFactory() is not supported by the dev YQL engine "
-        "(column 39)",
+        "function AggregationFactory() is not supported (column 39)",
     ),
     "listfold": (
         "refused",
-        "YQL line 1: ARRAY[...] is not supported by the dev YQL engine (column 7)",
+        "ARRAY[...] is not supported (column 7)",
     ),
-    "listtakewhile": (
+    "listtakewhile": ("refused", "a lambda (->) is not supported (column 34)"),
+    "cast-to-decimal": (
         "refused",
-        "YQL line 2: a lambda (->) is not supported (column 34)",
+        "CAST to Decimal(5,2) is not supported",
+    ),
+    "cast-list-optional-items": (
+        "refused",
+        "CAST to List<Uint8> is not supported",
+    ),
+    "cast-list-drops-failed-items": (
+        "refused",
+        "CAST to List<Float> is not supported",
+    ),
+    "bitcast-uint32": (
+        "refused",
+        "function BITCAST() is not supported (column 8)",
+    ),
+    "bitcast-int16": (
+        "refused",
+        "function BITCAST() is not supported (column 8)",
+    ),
+    "bitcast-uint16": (
+        "refused",
+        "function BITCAST() is not supported (column 8)",
+    ),
+    "bitcast-negative-int16": (
+        "refused",
+        "function BITCAST() is not supported (column 8)",
+    ),
+    "bitcast-negative-uint16": (
+        "refused",
+        "function BITCAST() is not supported (column 8)",
+    ),
+    "lambda-block": ("refused", "a lambda (->) is not supported (column 11)"),
+    "lambda-expression": ("refused", "a lambda (->) is not supported (column 11)"),
+    "lambda-optional-argument-omitted": (
+        "refused",
+        "a lambda (->) is not supported (column 16)",
+    ),
+    "lambda-optional-argument-given": (
+        "refused",
+        "a lambda (->) is not supported (column 16)",
     ),
 }
