@@ -67,8 +67,10 @@ def build_bundle(
         fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=output_dir)
         _lock_while_open(fd)
     temp = Path(temp_name)
+    # The temp's fd (and so its flock) stays open until the temp is renamed or removed: a
+    # cleaner must never see it unlocked while this builder still needs it.
     try:
-        with os.fdopen(fd, "wb") as raw:
+        with os.fdopen(fd, "wb", closefd=False) as raw:
             hashing = _HashingWriter(raw)
             _write_archive(hashing, members)
             raw.flush()
@@ -84,6 +86,8 @@ def build_bundle(
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
         raise
+    finally:
+        os.close(fd)
     return Bundle(
         archive=archive,
         digest=digest,
