@@ -8,7 +8,7 @@ import time
 from types import TracebackType
 from typing import Any
 
-from ytflow.terminal import is_terminal, stderr_console
+from ytflow.terminal import start_live_line
 
 _logger = logging.getLogger("ytflow.operations")
 
@@ -55,16 +55,7 @@ class OperationProgress:
             self.failed_jobs += 1
 
     def __enter__(self) -> OperationProgress:
-        if is_terminal():
-            from rich.live import Live  # noqa: PLC0415 - only on a terminal
-
-            self._live = Live(
-                get_renderable=self._line,
-                console=stderr_console(),
-                transient=True,
-                refresh_per_second=8,
-            )
-            self._live.start()
+        self._live = start_live_line(self._line, refresh_per_second=8)
         return self
 
     def __exit__(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, cast
 
-from ytflow.terminal import is_terminal, stderr_console
+from ytflow.terminal import start_live_line
 
 _logger = logging.getLogger("ytflow.operations")
 LOG_EVERY_SECONDS = 10.0
@@ -85,16 +85,7 @@ class ProdProgress:
 
     def __enter__(self) -> ProdProgress:
         _logger.info("%s: operation %s", self.title, self.url)
-        if is_terminal():
-            from rich.live import Live  # noqa: PLC0415 - only on a terminal
-
-            self._live = Live(
-                get_renderable=self._line,
-                console=stderr_console(),
-                transient=True,
-                refresh_per_second=4,
-            )
-            self._live.start()
+        self._live = start_live_line(self._line, refresh_per_second=4)
         return self
 
     def __exit__(
