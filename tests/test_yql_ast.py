@@ -4,6 +4,7 @@ semantics (each bug of issue 16 included)."""
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -11,13 +12,8 @@ import duckdb
 import pytest
 
 from ytflow.errors import YqlError
-from ytflow.yql.ast import AstStatement, AstTranslator, to_duckdb
+from ytflow.yql.ast import SESSION_SQL, AstStatement, AstTranslator, to_duckdb
 
-_SETTINGS = (
-    "SET integer_division = true",
-    "SET error_on_division_by_zero = false",
-    "SET default_null_order = 'nulls_first_on_asc_last_on_desc'",
-)
 _TABLES = {
     "//t/u": "SELECT * FROM (VALUES (1, 'NL', 30, 'x'), (2, 'DE', 25, 'y'), (3, 'NL', NULL, 'x'))"
     ' AS v("id", "country", "age", "Group")',
@@ -40,7 +36,7 @@ def sql(text: str) -> str:
 
 def run(text: str) -> list[dict[str, Any]]:
     connection = duckdb.connect()
-    for setting in _SETTINGS:
+    for setting in SESSION_SQL:
         connection.execute(setting)
     for path, body in _TABLES.items():
         connection.execute(f"CREATE VIEW {_view(path, 0)} AS {body}")
@@ -181,6 +177,17 @@ def test_nulls_first_ascending_and_integer_division() -> None:
         {"id": 2, "a": 3},
         {"id": 1, "a": 4},
     ]
+
+
+def test_division_by_zero_is_null_for_integers_and_ieee_for_doubles() -> None:
+    [row] = run(
+        "SELECT 7 / 0 AS i, 7 % 0 AS m, -7 / 2 AS t, -7 % 2 AS r, 1.0 / 0 AS p, -1 / 0.0 AS n, "
+        "0.0 / 0.0 AS z, CAST(age AS Double) / 0 AS c, 7.5 % 0 AS fm, age / 0 AS a, "
+        "age / 7 * 2 AS chain FROM `//t/u` WHERE id = 1"
+    )
+    assert (row["i"], row["m"], row["t"], row["r"], row["a"]) == (None, None, -3, -1, None)
+    assert (row["p"], row["n"], row["c"], row["chain"]) == (math.inf, -math.inf, math.inf, 8)
+    assert math.isnan(row["z"]) and math.isnan(row["fm"])
 
 
 def test_named_subquery_and_in_named() -> None:

@@ -8,6 +8,7 @@ shows both tables; the tests at the bottom parse them, so the doc cannot drift f
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -705,6 +706,69 @@ CASES: list[Case] = [
         note="the second argument is a power of ten, as in YQL",
     ),
     Case(
+        "math-more",
+        "Math:: (Double results; Mod, Rem)",
+        "Math::Mod(-1, 7)",
+        "SELECT Math::Trunc(-1.5) AS a, Math::Mod(-1, 7) AS b, Math::Rem(-1, 7) AS c,\n"
+        "Math::Mod(1, 0) AS d, Math::FuzzyEquals(1.01, 1.0, 0.05) AS e,\n"
+        "Math::IsFinite(1.0 / 0.0) AS f, Math::Sqrt(16) / 0 AS g, Math::E() AS h;",
+        [
+            {
+                "a": -1.0,
+                "b": 6,
+                "c": -1,
+                "d": None,
+                "e": True,
+                "f": False,
+                "g": math.inf,
+                "h": math.e,
+            }
+        ],
+        note="Math:: answers Doubles; Mod keeps the divisor's sign, Rem the dividend's",
+    ),
+    Case(
+        "find-rfind",
+        "FIND / RFIND",
+        'FIND("abcabc", "bc", 2)',
+        'SELECT FIND("abcabc", "bc") AS a, FIND("abcabc", "bc", 2) AS b,\n'
+        'RFIND("abcabc", "bc") AS c, RFIND("abcabc", "bc", 3) AS d, FIND("abc", "x") AS e;',
+        [{"a": 1, "b": 4, "c": 4, "d": 1, "e": None}],
+        note="0-based byte positions, NULL when absent; on ASCII text (other text is refused "
+        "when the query runs)",
+    ),
+    Case(
+        "substring-bytes",
+        "Substring counts bytes",
+        'SUBSTRING("héllo", 1, 2)',
+        'SELECT SUBSTRING("héllo", 1, 2) AS a, SUBSTRING("héllo", 3) AS b;',
+        [{"a": "é", "b": "llo"}],
+        note="a cut through a UTF-8 character is refused when the query runs",
+    ),
+    Case(
+        "bitcast",
+        "BITCAST",
+        "BITCAST(100000ul AS Int16)",
+        "SELECT BITCAST(100000ul AS Int16) AS a, BITCAST(-1 AS Uint16) AS b,\n"
+        "BITCAST(100000ul AS Uint32) AS c;",
+        [{"a": -31072, "b": 65535, "c": 100000}],
+    ),
+    Case(
+        "list-literals",
+        "[...] lists and List functions",
+        "ListNotNull([3, NULL, 4])",
+        "SELECT [1, 2] AS a, ListNotNull([3, NULL, 4]) AS b, ListFlatten([[1], [2, 3]]) AS c,\n"
+        "ListFromRange(-2, 2) AS d, ListReplicate(true, 2) AS e;",
+        [{"a": [1, 2], "b": [3, 4], "c": [1, 2, 3], "d": [-2, -1, 0, 1], "e": [True, True]}],
+        note="ListFromRange over integers",
+    ),
+    Case(
+        "typed-string-literal",
+        "Utf8(...), String::Base64Encode",
+        'Utf8("YQL")',
+        'SELECT Utf8("YQL") AS a, String::Base64Encode("YQL") AS b;',
+        [{"a": "YQL", "b": "WVFM"}],
+    ),
+    Case(
         "datetime-parts",
         "DateTime::Get*",
         "DateTime::GetDayOfWeek(d)",
@@ -839,6 +903,16 @@ CASES: list[Case] = [
         "SELECT 7 / 2 AS a, -7 / 2 AS b, 7 % 3 AS c, 7.0 / 2 AS d, 1 / 0 AS e;",
         [{"a": 3, "b": -3, "c": 1, "d": 3.5, "e": None}],
         note="stays an integer, as with PRAGMA ClassicDivision; / 0 is NULL",
+    ),
+    Case(
+        "double-division",
+        "a Double divided by zero",
+        "1.0 / 0",
+        "SELECT 1.0 / 0 AS a, -1 / 0.0 AS b, CAST(age AS Double) / 0 AS c, 7.5 % 2 AS d\n"
+        "FROM `//t/users` WHERE id == 1;",
+        [{"a": math.inf, "b": -math.inf, "c": math.inf, "d": 1.5}],
+        note="inf or -inf (nan for 0.0 / 0.0) where the text shows a Double; a Double only "
+        "the data reveals is refused",
     ),
     Case(
         "min-by-max-by",
@@ -1177,6 +1251,30 @@ REFUSED: list[Refused] = [
         WRITE + "SELECT id FROM `//t/users`\nASSUME ORDER BY id;",
         3,
         "YQL line 3: ASSUME ORDER BY is not supported (column 1)",
+    ),
+    Refused(
+        "correlated-subquery",
+        "a correlated subquery",
+        WRITE + "SELECT (SELECT COUNT(*) FROM `//t/orders` AS o WHERE o.user_id == u.id) AS n\n"
+        "FROM `//t/users` AS u;",
+        2,
+        "YQL line 2: a correlated subquery (u.id names the enclosing query's u; YQL has none: "
+        "JOIN instead) is not supported by the dev YQL engine (column 67)",
+    ),
+    Refused(
+        "array-constructor",
+        "ARRAY[...]",
+        WRITE + "SELECT ARRAY[1, 2] AS a;",
+        2,
+        "YQL line 2: ARRAY[...] (YQL writes a list as [...] or AsList(...)) is not supported "
+        "(column 8)",
+    ),
+    Refused(
+        "bitcast-to-string",
+        "BITCAST to a non-integer type",
+        WRITE + "SELECT BITCAST(id AS String) FROM `//t/users`;",
+        2,
+        "YQL line 2: BITCAST to String is not supported (only to integer types) (column 15)",
     ),
     Refused(
         "unknown-cast-type",

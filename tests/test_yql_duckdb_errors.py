@@ -216,3 +216,13 @@ def test_an_empty_table_adds_no_column(yt: DevClient) -> None:
         {"x": 1}
     ]
     assert yt.run_yql("SELECT * FROM `//p/empty`;") == []
+
+
+def test_a_double_column_divided_by_zero_is_named_not_null(yt: DevClient) -> None:
+    """Dev cannot see a Double column's type in the text; YQL answers inf there, so dev must
+    refuse rather than answer NULL, and say how to make the type visible."""
+    yt.write_table("//p/d", [{"x": 7.5, "z": 0.0}])
+    with pytest.raises(YqlError, match="Double was divided by zero") as caught:
+        yt.run_yql("SELECT x / z AS f FROM `//p/d`")
+    assert "CAST(... AS Double)" in str(caught.value)
+    assert yt.run_yql("SELECT CAST(x AS Double) / z AS f FROM `//p/d`") == [{"f": math.inf}]

@@ -185,99 +185,13 @@ CASES: tuple[DocCase, ...] = (
 
 # Dev's outcome per case when recorded, where it is not "pass": (outcome, why).
 BASELINE: dict[str, tuple[str, str]] = {
-    "find": (
-        "refused",
-        "function FIND() is not supported (column 8)",
-    ),
-    "find-from": (
-        "refused",
-        "function FIND() is not supported (column 8)",
-    ),
-    "find-missing": (
-        "refused",
-        "function FIND() is not supported (column 8)",
-    ),
-    "rfind": (
-        "refused",
-        "function RFIND() is not supported (column 8)",
-    ),
-    "rfind-from": (
-        "refused",
-        "function RFIND() is not supported (column 8)",
-    ),
-    "rfind-missing": (
-        "refused",
-        "function RFIND() is not supported (column 8)",
-    ),
-    "endswith-null": (
-        "refused",
-        "function Utf8() is not supported (column 23)",
-    ),
-    "string-base64encode": (
-        "refused",
-        "String::Base64Encode is not supported (column 8)",
-    ),
     "string-splittolist-limit": (
         "refused",
         "String::SplitToList() takes 2 argument(s), got 3",
     ),
-    "math-e": ("refused", "Math::E is not supported (column 8)"),
-    "math-eps": (
-        "refused",
-        "Math::Eps is not supported (column 8)",
-    ),
-    "math-isnan": (
-        "wrong",
-        "dev divides a Double by 0 as NULL; YQL gives NaN (and inf for 1.0/0.0), "
-        "so IsNaN sees NULL; reported to the lead",
-    ),
-    "math-isfinite": (
-        "refused",
-        "Math::IsFinite is not supported (column 8)",
-    ),
-    "math-trunc": (
-        "refused",
-        "Math::Trunc is not supported (column 8)",
-    ),
-    "math-atan2": (
-        "refused",
-        "Math::Atan2 is not supported (column 8)",
-    ),
-    "math-remainder": (
-        "refused",
-        "Math::Remainder is not supported (column 8)",
-    ),
-    "math-fuzzyequals": (
-        "refused",
-        "Math::FuzzyEquals is not supported (column 8)",
-    ),
-    "math-mod": (
-        "refused",
-        "Math::Mod is not supported (column 8)",
-    ),
-    "math-rem": (
-        "refused",
-        "Math::Rem is not supported (column 8)",
-    ),
-    "listnotnull": (
-        "refused",
-        "ARRAY[...] is not supported (column 21)",
-    ),
-    "listflatten": (
-        "refused",
-        "ARRAY[...] is not supported (column 22)",
-    ),
-    "listfromrange": (
-        "refused",
-        "function ListFromRange() is not supported (column 8)",
-    ),
     "listfromrange-step": (
         "refused",
-        "function ListFromRange() is not supported (column 8)",
-    ),
-    "listreplicate": (
-        "refused",
-        "function ListReplicate() is not supported (column 8)",
+        "ListFromRange over Double values is not supported (DuckDB's range takes integers)",
     ),
     "listaggregate": (
         "refused",
@@ -285,7 +199,7 @@ BASELINE: dict[str, tuple[str, str]] = {
     ),
     "listfold": (
         "refused",
-        "ARRAY[...] is not supported (column 7)",
+        "a lambda (->) is not supported (column 15)",
     ),
     "listtakewhile": ("refused", "a lambda (->) is not supported (column 34)"),
     "cast-to-decimal": (
@@ -299,26 +213,6 @@ BASELINE: dict[str, tuple[str, str]] = {
     "cast-list-drops-failed-items": (
         "refused",
         "CAST to List<Float> is not supported",
-    ),
-    "bitcast-uint32": (
-        "refused",
-        "function BITCAST() is not supported (column 8)",
-    ),
-    "bitcast-int16": (
-        "refused",
-        "function BITCAST() is not supported (column 8)",
-    ),
-    "bitcast-uint16": (
-        "refused",
-        "function BITCAST() is not supported (column 8)",
-    ),
-    "bitcast-negative-int16": (
-        "refused",
-        "function BITCAST() is not supported (column 8)",
-    ),
-    "bitcast-negative-uint16": (
-        "refused",
-        "function BITCAST() is not supported (column 8)",
     ),
     "lambda-block": ("refused", "a lambda (->) is not supported (column 11)"),
     "lambda-expression": ("refused", "a lambda (->) is not supported (column 11)"),

@@ -33,7 +33,7 @@ from ytflow.dev.yql_guards import (
     reraise_interrupt,
 )
 from ytflow.errors import TableNotFound, YqlError, YtflowError
-from ytflow.yql.ast import AstStatement, AstTranslator
+from ytflow.yql.ast import SESSION_SQL, AstStatement, AstTranslator
 from ytflow.yql.functions import KNOWN_PRAGMAS
 
 _logger = logging.getLogger("ytflow.yql")
@@ -49,19 +49,14 @@ _CONNECT: dict[str, str | bool | int | float | list[str]] = {
     "allow_persistent_secrets": False,
     "python_enable_replacements": False,
 }
-# YQL semantics DuckDB does not have by default: integer / integer stays an integer
-# (PRAGMA ClassicDivision, on by default), integer division by zero is NULL, and NULL sorts
-# before every value (ascending; last when descending), as YT sorts it. The AST translator
-# relies on them: it emits a plain ``/`` and leaves ORDER BY without NULLS FIRST/LAST.
-_YQL_SETTINGS = (
-    "SET integer_division = true",
-    "SET error_on_division_by_zero = false",
-    "SET default_null_order = 'nulls_first_on_asc_last_on_desc'",
-)
 # The alias a bare SELECT's rows are serialised through; unlike a short one such as ``r`` it
 # cannot be shadowed by a result column of the same name.
 _ROW = '"__ytflow_yql_row__"'
 _EMPTY = '"__ytflow_no_columns__"'  # the one column of an empty table's relation
+_VALUE_HINT = (
+    "the cluster runs this query; dev cannot give the cluster's answer for this value, "
+    "so it stops rather than answer differently"
+)
 _SEALED_HINT = (
     "dev YQL may read only the tables the script names; this is a dev engine bug if the "
     "query names only table paths, so please report it with the query"
@@ -243,6 +238,24 @@ class DevYqlEngine:
             )
             if table is not None:
                 raise self._unreadable(table, message) from None
+            refused = message.partition("Invalid Input Error: ytflow: ")[2]
+            if refused:  # error('ytflow: ...') in a translated function: dev refuses a value
+                raise YqlError(refused, line=line, hint=_VALUE_HINT) from None
+            if "Failure in decode: could not convert blob to UTF8" in message:
+                raise YqlError(
+                    "a SUBSTRING cut a UTF-8 character in two: YQL returns those bytes as a "
+                    "String, which a dev table (JSON text) cannot hold",
+                    line=line,
+                    hint="cut at a character boundary, or use Unicode:: functions on Utf8",
+                ) from None
+            if message.startswith("Invalid Input Error: Division by zero"):
+                raise YqlError(
+                    "a Double was divided by zero: YQL answers inf, -inf or nan, which dev "
+                    "computes only where the query's text shows an operand is a Double",
+                    line=line,
+                    hint="write CAST(... AS Double) around the dividend or the divisor, or "
+                    "guard the divisor (IF(d == 0.0, NULL, x / d))",
+                ) from None
             if isinstance(error, duckdb.OutOfMemoryException):
                 raise YqlError(
                     f"DuckDB ran out of memory: {message}",
@@ -308,7 +321,7 @@ def _sealed_connection(files: Iterable[str]) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with YQL's semantics that may open only ``files``."""
     connection = duckdb.connect(config=_CONNECT)
     try:
-        for setting in _YQL_SETTINGS:
+        for setting in SESSION_SQL:  # YQL's semantics the translated SQL relies on
             connection.execute(setting)
         allowed = ", ".join(_literal(file) for file in sorted(files))
         connection.execute(f"SET allowed_paths = [{allowed}]")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from ytflow.yql.math_functions import MACROS as MATH_MACROS
+from ytflow.yql.math_functions import MATH_FUNCTIONS
+
 Args = Sequence[str]
 
 # YQL builtins (case-insensitive) whose DuckDB function takes the same arguments.
@@ -93,12 +96,77 @@ def _convert(cast: str | None, *, as_text: bool = False) -> Callable[[Args], str
 
 
 def _substring(a: Args) -> str:
-    """YQL's SUBSTRING counts from 0, and a NULL position or length means "from the start" or
-    "to the end" (DuckDB would answer NULL)."""
-    start = f"coalesce(({a[1]}), 0) + 1"
-    if len(a) < 3:
-        return f"substring({a[0]}, {start})"
-    return f"substring({a[0]}, {start}, coalesce(({a[2]}), length({a[0]})))"
+    """YQL's SUBSTRING counts bytes from 0, and a NULL position or length means "from the
+    start" or "to the end" (DuckDB would answer NULL)."""
+    length = f"coalesce(CAST(({a[2]}) AS BIGINT), strlen({a[0]}))" if len(a) > 2 else "NULL"
+    return f"ytflow_substring({a[0]}, coalesce(CAST(({a[1]}) AS BIGINT), 0), {length})"
+
+
+def _ascii_only(function: str, text: str, body: str) -> str:
+    """``body``, or a runtime error naming ``function`` for a string that is not ASCII: YQL
+    counts bytes, DuckDB characters, and they agree only on ASCII."""
+    return (
+        f"CASE WHEN strlen({text}) <> length({text}) THEN error('ytflow: {function} counts "
+        f"bytes in YQL; dev runs it on ASCII strings only') ELSE {body} END"
+    )
+
+
+# Macros the builders call; the session that runs translated SQL creates them. FIND and
+# RFIND answer a 0-based byte position or NULL, searching from (or back from) ``pos``.
+MACROS: tuple[str, ...] = (
+    "CREATE MACRO ytflow_find(s, sub, pos) AS "
+    + _ascii_only(
+        "FIND",
+        "s",
+        "CASE WHEN instr(substring(s, pos + 1), sub) = 0 THEN NULL "
+        "ELSE instr(substring(s, pos + 1), sub) - 1 + pos END",
+    ),
+    "CREATE MACRO ytflow_rfind(s, sub, pos) AS "
+    + _ascii_only(
+        "RFIND",
+        "s",
+        "CASE WHEN instr(reverse(left(s, pos + length(sub))), reverse(sub)) = 0 THEN NULL "
+        "ELSE least(length(s), pos + length(sub)) - length(sub) "
+        "- instr(reverse(left(s, pos + length(sub))), reverse(sub)) + 1 END",
+    ),
+    # bytes are counted in the text's hex digits (two per byte) unless it is ASCII
+    "CREATE MACRO ytflow_substring(s, pos, len) AS CASE WHEN strlen(s) = length(s) "
+    "THEN substring(s, pos + 1, coalesce(len, strlen(s))) "
+    "ELSE decode(unhex(substring(hex(encode(s)), 2 * pos + 1, 2 * coalesce(len, strlen(s))))) "
+    "END",
+    # ListFromRange over Doubles is refused at run time (DuckDB's range takes integers)
+    "CREATE MACRO ytflow_list_from_range(a, b, step) AS CASE WHEN "
+    + " OR ".join(
+        f"typeof({v}) IN ('DOUBLE', 'FLOAT') OR typeof({v}) LIKE 'DECIMAL%'"
+        for v in ("a", "b", "step")
+    )
+    + " THEN error('ytflow: ListFromRange over Double values is not supported by the dev YQL "
+    "engine') ELSE range(CAST(a AS BIGINT), CAST(b AS BIGINT), CAST(step AS BIGINT)) END",
+    # BITCAST(v AS [U]IntN): v's low N bits, read as signed or unsigned
+    "CREATE MACRO ytflow_low_bits(v, bits) AS "
+    "((CAST(v AS HUGEINT) % (CAST(1 AS HUGEINT) << bits)) + (CAST(1 AS HUGEINT) << bits)) "
+    "% (CAST(1 AS HUGEINT) << bits)",
+    "CREATE MACRO ytflow_signed_bits(u, bits) AS CASE WHEN u >= (CAST(1 AS HUGEINT) << "
+    "(bits - 1)) THEN u - (CAST(1 AS HUGEINT) << bits) ELSE u END",
+    "CREATE MACRO ytflow_bitcast(v, bits, signed) AS CASE WHEN typeof(v) IN ('DOUBLE', "
+    "'FLOAT') OR typeof(v) LIKE 'DECIMAL%' THEN error('ytflow: BITCAST of a Double is not "
+    "supported by the dev YQL engine') WHEN signed THEN ytflow_signed_bits(ytflow_low_bits(v, "
+    "bits), bits) ELSE ytflow_low_bits(v, bits) END",
+    *MATH_MACROS,
+)
+
+
+def _at(args: Args, index: int, default: str) -> str:
+    return args[index] if len(args) > index else default
+
+
+def _find(name: str) -> Callable[[Args], str]:
+    def build(a: Args) -> str:
+        default = "0" if name == "find" else f"length({a[0]})"
+        position = f"coalesce(CAST({a[2]} AS BIGINT), {default})" if len(a) > 2 else default
+        return f"ytflow_{name}({a[0]}, {a[1]}, {position})"
+
+    return build
 
 
 # Builtins that need their arguments rearranged: name -> (argument counts, builder).
@@ -119,6 +187,21 @@ SPECIAL_BUILTINS: dict[str, tuple[tuple[int, ...], Callable[[Args], str]]] = {
     # ListConcat joins a list of strings into one string (ListExtend concatenates lists).
     "LISTCONCAT": ((1, 2), lambda a: f"array_to_string({a[0]}, {a[1] if len(a) > 1 else _EMPTY})"),
     "PERCENTILE": ((2,), lambda a: f"quantile_cont({a[0]}, {a[1]})"),
+    "FIND": ((2, 3), _find("find")),
+    "RFIND": ((2, 3), _find("rfind")),
+    # Utf8("...") and String("..."): a typed string literal is the string itself
+    "UTF8": ((1,), lambda a: f"CAST({a[0]} AS VARCHAR)"),
+    "STRING": ((1,), lambda a: f"CAST({a[0]} AS VARCHAR)"),
+    "LISTNOTNULL": (
+        (1,),
+        lambda a: f"list_filter({a[0]}, lambda ytflow_item: ytflow_item IS NOT NULL)",
+    ),
+    "LISTFLATTEN": ((1,), lambda a: f"flatten({a[0]})"),
+    "LISTFROMRANGE": (
+        (2, 3),
+        lambda a: f"ytflow_list_from_range({a[0]}, {a[1]}, {_at(a, 2, '1')})",
+    ),
+    "LISTREPLICATE": ((2,), lambda a: f"list_transform(range({a[1]}), lambda ytflow_item: {a[0]})"),
     "UNWRAP": ((1,), lambda a: a[0]),
     "JUST": ((1,), lambda a: a[0]),
 }
@@ -147,30 +230,8 @@ for _yql, _duck, _counts in [
 ]:
     MODULE_FUNCTIONS["STRING", _yql] = (_counts, _rename(_duck))
 
-for _yql, _duck, _counts in [
-    ("ABS", "abs", (1,)),
-    ("SQRT", "sqrt", (1,)),
-    ("FLOOR", "floor", (1,)),
-    ("CEIL", "ceil", (1,)),
-    ("POW", "pow", (2,)),
-    ("EXP", "exp", (1,)),
-    ("LOG", "ln", (1,)),
-    ("LOG2", "log2", (1,)),
-    ("LOG10", "log10", (1,)),
-    ("SIN", "sin", (1,)),
-    ("COS", "cos", (1,)),
-    ("TAN", "tan", (1,)),
-    ("PI", "pi", (0,)),
-    ("ISNAN", "isnan", (1,)),
-    ("ISINF", "isinf", (1,)),
-]:
-    MODULE_FUNCTIONS["MATH", _yql] = (_counts, _rename(_duck))
-
-# Math::Round(x, n) rounds to the power of ten n (-2: two decimals); DuckDB counts decimals.
-MODULE_FUNCTIONS["MATH", "ROUND"] = (
-    (1, 2),
-    lambda a: f"round({a[0]}, -({a[1]}))" if len(a) > 1 else f"round({a[0]})",
-)
+for _name, _entry in MATH_FUNCTIONS.items():
+    MODULE_FUNCTIONS["MATH", _name] = _entry
 
 for _yql, _duck in [
     ("GETYEAR", "year"),
@@ -213,6 +274,7 @@ MODULE_FUNCTIONS.update(
         ("YSON", "LOOKUPDOUBLE"): ((2,), _lookup("DOUBLE")),
         ("YSON", "LOOKUPBOOL"): ((2,), _lookup("BOOLEAN")),
         ("YSON", "FROM"): ((1,), lambda a: _json(a[0])),
+        ("STRING", "BASE64ENCODE"): ((1,), lambda a: f"to_base64(encode({a[0]}))"),
     }
 )
 
@@ -249,37 +311,8 @@ TYPES: dict[str, str] = {
     "YSON": "JSON",
 }
 
-INTEGER_TYPES = frozenset(
-    {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"}
-)
-
-
-def cast(value: str, type_name: str) -> str:
-    """YQL ``CAST(value AS type_name)`` (a key of ``TYPES``) as DuckDB SQL.
-
-    YQL's CAST returns NULL when the value does not convert (DuckDB's CAST raises), drops the
-    fraction of a Double cast to an integer type (DuckDB rounds), parses only whole numbers as
-    integers (DuckDB rounds ``"3.7"`` to 4), and writes an integral Double as a String without
-    ``.0`` (``CAST(5.0 AS String)`` is ``"5"``).
-    """
-    target = TYPES[type_name]
-    fractional = f"(typeof({value}) IN ('DOUBLE', 'FLOAT') OR typeof({value}) LIKE 'DECIMAL%')"
-    as_double = f"TRY_CAST({value} AS DOUBLE)"
-    if type_name in INTEGER_TYPES:
-        not_whole = (
-            f"(typeof({value}) = 'VARCHAR' AND NOT "
-            f"regexp_full_match(TRY_CAST({value} AS VARCHAR), '-?[0-9]+'))"
-        )
-        return (
-            f"(CASE WHEN {fractional} THEN TRY_CAST(trunc({as_double}) AS {target}) "
-            f"WHEN {not_whole} THEN NULL ELSE TRY_CAST({value} AS {target}) END)"
-        )
-    if target == "VARCHAR":
-        return (
-            f"(CASE WHEN {fractional} THEN regexp_replace(CAST({as_double} AS VARCHAR), "
-            f"'\\.0$', '') ELSE TRY_CAST({value} AS VARCHAR) END)"
-        )
-    return f"TRY_CAST({value} AS {target})"
+INTEGER_BITS = {f"{sign}INT{bits}": bits for sign in ("", "U") for bits in (8, 16, 32, 64)}
+INTEGER_TYPES = frozenset(INTEGER_BITS)
 
 
 KNOWN_PRAGMAS = {

@@ -8,6 +8,8 @@ before anything runs: a node outside it is refused by name, never passed through
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlglot import exp
 
 from ytflow.errors import YqlError
@@ -26,7 +28,7 @@ _ALLOWED: frozenset[type[exp.Expr]] = frozenset(
         exp.WindowSpec, exp.Distinct,
         # values and names
         exp.Column, exp.Identifier, exp.Star, exp.Literal, exp.RawString, exp.Boolean,
-        exp.Null, exp.Alias, exp.Paren, exp.Var,
+        exp.Null, exp.Alias, exp.Paren, exp.Var, exp.Array,
         # operators
         exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.And, exp.Or, exp.Not, exp.Xor,
         exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.Neg, exp.DPipe, exp.Like, exp.ILike,
@@ -94,6 +96,49 @@ def check_supported(tree: exp.Expr, line: int) -> None:
             _refuse("SELECT * EXCEPT / EXCLUDE (YQL writes SELECT * WITHOUT)", node, line)
         elif isinstance(node, exp.Distinct) and node.args.get("on"):
             _refuse("DISTINCT ON", node, line)
+    _refuse_correlated(tree, line)
+
+
+def _refuse_correlated(tree: exp.Expr, line: int) -> None:
+    """A subquery naming a source of an enclosing query (``t1.b`` inside ``(SELECT ... FROM
+    t1 AS x WHERE x.b < t1.b)``) is correlated: YQL has no correlated subqueries, so dev
+    refuses what the cluster would (DuckDB would run it). An unqualified outer name cannot
+    be told apart from the subquery's own columns without their schemas, and is not caught."""
+    for select in tree.find_all(exp.Select):
+        outer: set[str] = set()
+        parent = select.parent
+        while parent is not None:
+            if isinstance(parent, exp.Select):
+                outer |= _sources(parent)
+            parent = parent.parent
+        outer -= _sources(select)
+        if not outer:
+            continue
+        for node in _own_nodes(select):
+            if isinstance(node, exp.Column) and node.table in outer:
+                _refuse(
+                    f"a correlated subquery ({node.sql()} names the enclosing query's "
+                    f"{node.table}; YQL has none: JOIN instead)",
+                    node.args.get("table") or node,  # its column is the qualifier's
+                    line,
+                )
+
+
+def _own_nodes(select: exp.Select) -> Iterator[exp.Expr]:
+    """The nodes of ``select`` outside the queries nested in it."""
+    return select.walk(prune=lambda node: isinstance(node, exp.Select) and node is not select)
+
+
+def _sources(select: exp.Select) -> set[str]:
+    """The names a query's own FROM and JOINs give their sources."""
+    found: set[str] = set()
+    joins: list[exp.Expr] = list(select.args.get("joins") or [])
+    parts: list[exp.Expr | None] = [select.args.get("from_"), *joins]
+    for part in parts:
+        source = part.this if isinstance(part, (exp.From, exp.Join)) else None
+        if isinstance(source, (exp.Table, exp.Subquery)) and source.alias_or_name:
+            found.add(source.alias_or_name)
+    return found
 
 
 def _name(node: exp.Expr) -> str:

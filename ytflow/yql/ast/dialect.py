@@ -19,7 +19,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 
 from ytflow.errors import YqlError
 from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, YqlCast
-from ytflow.yql.functions import BUILTINS, SPECIAL_BUILTINS, TYPES
+from ytflow.yql.functions import BUILTINS, INTEGER_TYPES, SPECIAL_BUILTINS, TYPES
 
 HINT = "dev runs a subset of YQL on DuckDB (see docs/yql.md); rewrite it, or run it in prod"
 
@@ -47,6 +47,7 @@ UNSUPPORTED_WORDS = {
 _UNSUPPORTED_PAIRS = {
     ("GROUPING", "SETS"): "GROUPING SETS",
     ("FILTER", "("): "FILTER (WHERE ...) on an aggregate",
+    ("ARRAY", "["): "ARRAY[...] (YQL writes a list as [...] or AsList(...))",
 }
 _CALLABLE = frozenset(BUILTINS) | frozenset(SPECIAL_BUILTINS)
 _UNSUPPORTED_SYMBOLS = {"??": "the ?? operator", "->": "a lambda (->)", ":=": ":="}
@@ -207,6 +208,7 @@ class YqlParser(parser.Parser):
     FUNCTIONS: ClassVar[dict[str, Any]] = {}
     FUNCTION_PARSERS: ClassVar[dict[str, Any]] = {
         "CAST": _by_name("_parse_yql_cast"),
+        "BITCAST": _by_name("_parse_yql_bitcast"),
     }
     NO_PAREN_FUNCTIONS: ClassVar[dict[TokenType, Any]] = {}
     NO_PAREN_FUNCTION_PARSERS: ClassVar[dict[str, Any]] = {
@@ -332,6 +334,20 @@ class YqlParser(parser.Parser):
                 f"CAST to {shown} is not supported (supported: {supported})", start, hint=None
             )
         return YqlCast(this=value, to=shown.upper())
+
+    def _parse_yql_bitcast(self) -> exp.Expr:
+        """``BITCAST(x AS IntN/UintN)``: the low bits of an integer, read as the target."""
+        start = self._prev
+        cast = self._parse_yql_cast()
+        target = str(cast.args["to"])
+        if target not in INTEGER_TYPES:
+            raise error_at(
+                f"BITCAST to {target.title()} is not supported (only to integer types)",
+                start,
+                hint=None,
+            )
+        cast.set("bits", True)
+        return cast
 
     def _parse_star_ops(self) -> exp.Expr | None:
         if self._match_text_seq("WITHOUT"):

@@ -20,9 +20,10 @@ class Pragma(Expression):
 
 
 class YqlCast(Expression):
-    """``CAST(x AS Type)`` with a YQL type name (a key of ``functions.TYPES``)."""
+    """``CAST(x AS Type)`` with a YQL type name (a key of ``functions.TYPES``); ``bits`` for
+    ``BITCAST``."""
 
-    arg_types: ClassVar[dict[str, bool]] = {"this": True, "to": True}
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "to": True, "bits": False}
 
 
 class Curried(Expression):

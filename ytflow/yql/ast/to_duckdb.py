@@ -4,8 +4,9 @@ translated once, identifiers always quoted.
 ``AstTranslator(tables).script(text)`` parses the script with the YQL dialect, resolves
 ``$named`` expressions and subqueries (the latter become CTEs), hands each backticked table
 path to ``tables(path, line)`` for the SQL that reads it (the dev engine's ``read_json(...)``),
-applies YQL's scoped rules (``scopes.py``) and generates DuckDB SQL. Division and NULL order
-rely on the connection's settings too (``integer_division``, ``default_null_order``) as today.
+applies YQL's scoped rules (``scopes.py``) and generates DuckDB SQL. The SQL relies on the
+connection having run ``SESSION_SQL`` (``arithmetic.py``: integer division, NULL order, the
+division macros).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 
 from ytflow.errors import YqlError
 from ytflow.yql.ast.allowed import check_statement_start, check_supported
+from ytflow.yql.ast.arithmetic import division_sql
 from ytflow.yql.ast.dialect import HINT, Yql, YqlParser, error_at
 from ytflow.yql.ast.lexical import unclosed
 from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, RawSql, YqlCast, position
@@ -28,6 +30,7 @@ from ytflow.yql.ast.scopes import rewrite_scopes
 from ytflow.yql.functions import (
     BUILTINS,
     CURRIED_FUNCTIONS,
+    INTEGER_BITS,
     INTEGER_TYPES,
     MODULE_FUNCTIONS,
     SPECIAL_BUILTINS,
@@ -287,7 +290,12 @@ class _Generator(DuckDBGenerator):
     """DuckDB's generator, knowing YQL's nodes and YQL's function names."""
 
     def yqlcast_sql(self, expression: YqlCast) -> str:
-        return _cast_sql(self.sql(expression, "this"), str(expression.args["to"]))
+        value, target = self.sql(expression, "this"), str(expression.args["to"])
+        if expression.args.get("bits"):
+            bits = INTEGER_BITS[target]
+            signed = "true" if target.startswith("INT") else "false"
+            return f"CAST(ytflow_bitcast({value}, {bits}, {signed}) AS {TYPES[target]})"
+        return _cast_sql(value, target)
 
     def rawsql_sql(self, expression: RawSql) -> str:
         alias = expression.args.get("alias")
@@ -338,8 +346,9 @@ class _Generator(DuckDBGenerator):
             hint=HINT,
         )
 
-    def div_sql(self, expression: exp.Div) -> str:
-        return self.binary(expression, "/")
+    def div_sql(self, expression: exp.Div | exp.Mod) -> str:
+        left, right = self.sql(expression, "this"), self.sql(expression, "expression")
+        return division_sql(expression, left, right)
 
     TRANSFORMS: ClassVar[dict[type[exp.Expr], Callable[..., str]]] = {
         **DuckDBGenerator.TRANSFORMS,
@@ -348,6 +357,7 @@ class _Generator(DuckDBGenerator):
         Curried: curried_sql,
         exp.Anonymous: anonymous_sql,
         exp.Div: div_sql,
+        exp.Mod: div_sql,
     }
 
 
