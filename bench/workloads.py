@@ -424,11 +424,22 @@ def _import(work: Path, rows: int) -> tuple[list[str], list[str]]:
     return [sys.executable, "-c", "import ytflow"], [sys.executable, "-c", "pass"]
 
 
+def _yql_translate(work: Path, rows: int) -> tuple[list[str], list[str]]:
+    """Translate a 200-line YQL script 50 times; the baseline is sqlglot parsing and
+    generating the same SELECTs written in DuckDB's SQL (``bench/yql_translate.py``)."""
+    del work, rows
+    script = [sys.executable, str(Path(__file__).with_name("yql_translate.py"))]
+    return [*script, "--ours"], [*script, "--raw"]
+
+
 WORKLOADS: list[Workload] = [
     Workload("W1", "write rows (write_table)", "<= 1.15x", _write),
     Workload("W2", "read rows and count (read_table)", "<= 1.5x, RSS <= 100 MB", _read),
     Workload("W3", "identity map, job_count 2 (vs 1 raw pipe)", "<= 0.65x", _map),
     *(Workload(key, spec[0], "<= 1.5x", _yql(key)) for key, spec in YQL_WORKLOADS.items()),
+    Workload(
+        "T1", "translate a 200-line YQL script, 50 times (vs sqlglot)", "report", _yql_translate
+    ),
     Workload("W7", "hello world pipeline, end to end", "<= 0.2 s wall", _hello),
     Workload("W8", "identity map over 5x rows (driver RSS)", "driver RSS <= 150 MB", _map_scale),
     Workload("I", "import ytflow", "well under 0.5 s", _import),

@@ -238,6 +238,21 @@ def test_a_missing_table_names_the_path_and_the_line(yt: DevClient) -> None:
     assert "YQL line 2 reads it" in str(caught.value)
 
 
+def test_a_missing_table_is_named_before_any_statement_runs(yt: DevClient) -> None:
+    yt.write_table("//p/out", [{"a": 1}])
+    script = (
+        "INSERT INTO `//p/out` WITH TRUNCATE SELECT 2 AS a;\n"
+        "INSERT INTO `//p/made` SELECT a FROM `//p/out`;\n"
+        "SELECT * FROM `//p/made`;\n"  # written by line 2: not missing
+        "SELECT * FROM `//p/nope`;"
+    )
+    with pytest.raises(TableNotFound, match="YQL line 4 reads it; no statement ran"):
+        yt.run_yql(script)
+    assert list(yt.read_table("//p/out")) == [{"a": 1}]
+    assert not yt.exists("//p/made")
+    assert yt.run_yql(script.rsplit("\n", 1)[0]) == [{"a": 2}]
+
+
 def test_a_failure_in_duckdb_names_the_statement_line_and_shows_the_translation(
     yt: DevClient,
 ) -> None:

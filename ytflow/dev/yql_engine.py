@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,7 @@ class DevYqlEngine:
 
     def run(self, query: str) -> list[dict[str, Any]]:
         """Run every statement; return the rows of the last bare SELECT (else ``[]``)."""
-        tables = _translated(query)
+        tables = _translated(query, self.store.exists)
         for path in tables:
             self._files[str(self.store.file_for(path))] = path
         # DuckDB reads the files itself, so the tables must hold still while the script runs.
@@ -333,17 +333,26 @@ def _sealed_connection(files: Iterable[str]) -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def _translated(query: str) -> list[str]:
+def _translated(query: str, exists: Callable[[str], bool]) -> list[str]:
     """Translate every statement without running any, returning the table paths it reads or
-    writes: a construct dev cannot run, anywhere in the script, is refused before an earlier
-    ``INSERT`` has changed a table; a query the translator chokes on is a ``YqlError`` too,
-    never a raw Python exception in stage code."""
+    writes: a construct dev cannot run, or a table that neither exists nor is written by an
+    earlier statement, anywhere in the script, is refused before an ``INSERT`` has changed a
+    table; a query the translator chokes on is a ``YqlError`` too, never a raw Python
+    exception in stage code."""
+    written: set[str] = set()
+
+    def read(path: str, line: int) -> str:
+        if path not in written and not exists(path):
+            raise TableNotFound(path, hint=f"YQL line {line} reads it; no statement ran")
+        return "(SELECT 1)"
+
     try:
         tables: list[str] = []
-        for statement in AstTranslator(lambda _path, _line: "(SELECT 1)").statements(query):
+        for statement in AstTranslator(read).statements(query):
             tables += statement.tables
             if statement.target is not None:
                 tables.append(statement.target)
+                written.add(statement.target)
         return tables
     except RecursionError:
         raise YqlError(
