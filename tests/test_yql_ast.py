@@ -266,7 +266,6 @@ def test_constructs_outside_the_translated_set_are_refused(yql: str, construct: 
         ("SELECT String::Frobnicate(1)", "String::Frobnicate is not supported"),
         ("SELECT 10q", "number literal '10q' has an unknown type suffix"),
         ("SELECT * FROM `t` FLATTEN BY x", "FLATTEN BY is not supported"),
-        ("SELECT a ?? b", "the ?? operator is not supported"),
         ("SELECT CAST(1 AS Decimal(10,2))", "CAST to Decimal(10,2) is not supported"),
         ("SELECT * FROM 'secret.csv'", "is not a table"),
         ('SELECT * FROM "secret.csv"', "is not a table"),

@@ -769,6 +769,34 @@ CASES: list[Case] = [
         [{"a": "YQL", "b": "WVFM"}],
     ),
     Case(
+        "null-coalescing",
+        "?? (COALESCE)",
+        "age ?? 0",
+        "SELECT id, age ?? 0 AS a FROM `//t/users` WHERE id IN (1, 3);",
+        [{"id": 1, "a": 30}, {"id": 3, "a": 0}],
+    ),
+    Case(
+        "named-lambda",
+        "$f = ($x, $y?) -> ...; $f(...)",
+        "$add = ($x, $y?) -> ($x + ($y ?? 0));",
+        "$add = ($x, $y?) -> ($x + ($y ?? 0));\n"
+        '$label = ($name) -> {\n    $prefix = "user ";\n    RETURN $prefix || $name;\n};\n'
+        "SELECT $add(id) AS a, $add(id, 10) AS b, $label(name) AS c\n"
+        "FROM `//t/users` WHERE id == 1;",
+        [{"a": 1, "b": 11, "c": "user Alice"}],
+        note="inlined where it is called; a { ... } block binds $names, then RETURNs",
+    ),
+    Case(
+        "list-lambdas",
+        "ListMap, ListFilter, ListFold, ListTakeWhile, ListSkipWhile",
+        "ListMap($l, ($x) -> ($x * 2))",
+        "$l = AsList(1, 2, 5, 1);\n"
+        "SELECT ListMap($l, ($x) -> ($x * 2)) AS m, ListFilter($l, ($x) -> ($x > 1)) AS f,\n"
+        "ListFold($l, 100, ($item, $state) -> ($state - $item)) AS s,\n"
+        "ListTakeWhile($l, ($x) -> ($x < 5)) AS t, ListSkipWhile($l, ($x) -> ($x < 5)) AS k;",
+        [{"m": [2, 4, 10, 2], "f": [2, 5], "s": 91, "t": [1, 2], "k": [5, 1]}],
+    ),
+    Case(
         "datetime-parts",
         "DateTime::Get*",
         "DateTime::GetDayOfWeek(d)",
@@ -1073,18 +1101,11 @@ REFUSED: list[Refused] = [
         "YQL line 3: FLATTEN BY is not supported (column 1)",
     ),
     Refused(
-        "null-coalescing-operator",
-        "?? operator",
-        WRITE + "SELECT age ?? 0 AS a FROM `//t/users`;",
-        2,
-        "YQL line 2: the ?? operator is not supported (column 12)",
-    ),
-    Refused(
-        "lambda",
-        "lambdas (->)",
-        WRITE + "$inc = ($x) -> { RETURN $x + 1; };\nSELECT $inc(id) AS y FROM `//t/users`;",
-        2,
-        "YQL line 2: a lambda (->) is not supported (column 13)",
+        "lambda-arity",
+        "a lambda called with too many arguments",
+        WRITE + "$inc = ($x) -> { RETURN $x + 1; };\nSELECT $inc(id, 2) AS y FROM `//t/users`;",
+        3,
+        "YQL line 3: $inc takes 1 argument(s), got 2",
     ),
     Refused(
         "define-action",

@@ -197,11 +197,6 @@ BASELINE: dict[str, tuple[str, str]] = {
         "refused",
         "function AggregationFactory() is not supported (column 39)",
     ),
-    "listfold": (
-        "refused",
-        "a lambda (->) is not supported (column 15)",
-    ),
-    "listtakewhile": ("refused", "a lambda (->) is not supported (column 34)"),
     "cast-to-decimal": (
         "refused",
         "CAST to Decimal(5,2) is not supported",
@@ -213,15 +208,5 @@ BASELINE: dict[str, tuple[str, str]] = {
     "cast-list-drops-failed-items": (
         "refused",
         "CAST to List<Float> is not supported",
-    ),
-    "lambda-block": ("refused", "a lambda (->) is not supported (column 11)"),
-    "lambda-expression": ("refused", "a lambda (->) is not supported (column 11)"),
-    "lambda-optional-argument-omitted": (
-        "refused",
-        "a lambda (->) is not supported (column 16)",
-    ),
-    "lambda-optional-argument-given": (
-        "refused",
-        "a lambda (->) is not supported (column 16)",
     ),
 }

@@ -156,6 +156,14 @@ MACROS: tuple[str, ...] = (
 )
 
 
+def _first_false(a: Args) -> str:
+    """The 1-based position of the first item of list ``a[0]`` for which predicate ``a[1]``
+    is not true (one past the end if none)."""
+    each = f"list_transform({a[0]}, {a[1]})"
+    truth = f"list_transform({each}, lambda ytflow_b: coalesce(ytflow_b, false))"
+    return f"coalesce(list_position({truth}, false), len({a[0]}) + 1)"
+
+
 def _at(args: Args, index: int, default: str) -> str:
     return args[index] if len(args) > index else default
 
@@ -202,6 +210,11 @@ SPECIAL_BUILTINS: dict[str, tuple[tuple[int, ...], Callable[[Args], str]]] = {
         lambda a: f"ytflow_list_from_range({a[0]}, {a[1]}, {_at(a, 2, '1')})",
     ),
     "LISTREPLICATE": ((2,), lambda a: f"list_transform(range({a[1]}), lambda ytflow_item: {a[0]})"),
+    "LISTMAP": ((2,), lambda a: f"list_transform({a[0]}, {a[1]})"),
+    "LISTFILTER": ((2,), lambda a: f"list_filter({a[0]}, {a[1]})"),
+    "LISTFOLD": ((3,), lambda a: f"list_reduce({a[0]}, {a[2]}, {a[1]})"),
+    "LISTTAKEWHILE": ((2,), lambda a: f"list_slice({a[0]}, 1, {_first_false(a)} - 1)"),
+    "LISTSKIPWHILE": ((2,), lambda a: f"list_slice({a[0]}, {_first_false(a)}, len({a[0]}))"),
     "UNWRAP": ((1,), lambda a: a[0]),
     "JUST": ((1,), lambda a: a[0]),
 }

@@ -13,7 +13,15 @@ from collections.abc import Iterator
 from sqlglot import exp
 
 from ytflow.errors import YqlError
-from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, YqlCast, position
+from ytflow.yql.ast.nodes import (
+    Curried,
+    LambdaParam,
+    NamedDefinition,
+    Pragma,
+    YqlCast,
+    YqlLambda,
+    position,
+)
 
 HINT = "dev runs a subset of YQL on DuckDB (see docs/yql.md); rewrite it, or run it in prod"
 
@@ -36,7 +44,8 @@ _ALLOWED: frozenset[type[exp.Expr]] = frozenset(
         exp.BitwiseAnd, exp.BitwiseOr, exp.BitwiseXor, exp.BitwiseNot,
         exp.BitwiseLeftShift, exp.BitwiseRightShift,
         # calls and types
-        exp.Anonymous, Curried, YqlCast, exp.Cast, exp.DataType,
+        exp.Anonymous, Curried, YqlCast, exp.Cast, exp.DataType, exp.Coalesce,
+        YqlLambda, LambdaParam,
     }
 )  # fmt: skip
 _JOIN_KINDS = frozenset({"", "INNER", "OUTER", "CROSS"})

@@ -26,6 +26,19 @@ class YqlCast(Expression):
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "to": True, "bits": False}
 
 
+class YqlLambda(Expression):
+    """``($x, $y?) -> body``: ``params`` are ``Var`` names, the last ``optional`` of them may
+    be omitted in a call; in ``this`` (the body) they are ``LambdaParam`` nodes."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "params": True, "optional": False}
+
+
+class LambdaParam(Expression):
+    """A lambda's parameter where its body reads it."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True}
+
+
 class Curried(Expression):
     """``Module::Function(config)(value)``: ``this`` is the first call."""
 

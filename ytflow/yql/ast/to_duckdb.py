@@ -4,38 +4,36 @@ translated once, identifiers always quoted.
 ``AstTranslator(tables).script(text)`` parses the script with the YQL dialect, resolves
 ``$named`` expressions and subqueries (the latter become CTEs), hands each backticked table
 path to ``tables(path, line)`` for the SQL that reads it (the dev engine's ``read_json(...)``),
-applies YQL's scoped rules (``scopes.py``) and generates DuckDB SQL. The SQL relies on the
-connection having run ``SESSION_SQL`` (``arithmetic.py``: integer division, NULL order, the
-division macros).
+inlines ``$lambda(...)`` calls (``lambdas.py``), applies YQL's scoped rules (``scopes.py``)
+and generates DuckDB SQL (``generator.py``). The SQL relies on the connection having run
+``SESSION_SQL`` (``arithmetic.py``: integer division, NULL order, the macros it calls).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.tokenizer_core import Token, TokenType
 
 from ytflow.errors import YqlError
-from ytflow.yql.ast.allowed import check_statement_start, check_supported
-from ytflow.yql.ast.arithmetic import division_sql
-from ytflow.yql.ast.dialect import HINT, Yql, YqlParser, error_at
+from ytflow.yql.ast.allowed import HINT, check_statement_start, check_supported
+from ytflow.yql.ast.dialect import Yql, YqlParser
+from ytflow.yql.ast.generator import YqlGenerator
+from ytflow.yql.ast.lambdas import inline
 from ytflow.yql.ast.lexical import unclosed
-from ytflow.yql.ast.nodes import Curried, NamedDefinition, Pragma, RawSql, YqlCast, position
-from ytflow.yql.ast.scopes import rewrite_scopes
-from ytflow.yql.functions import (
-    BUILTINS,
-    CURRIED_FUNCTIONS,
-    INTEGER_BITS,
-    INTEGER_TYPES,
-    MODULE_FUNCTIONS,
-    SPECIAL_BUILTINS,
-    TYPES,
+from ytflow.yql.ast.nodes import (
+    NamedDefinition,
+    Pragma,
+    RawSql,
+    YqlLambda,
+    position,
 )
+from ytflow.yql.ast.scopes import rewrite_scopes
+from ytflow.yql.ast.token_checks import error_at
 
 Kind = Literal["select", "insert", "pragma", "use", "commit"]
 _DIALECT = Yql()
@@ -62,7 +60,7 @@ class AstTranslator:
         self.named: dict[str, exp.Expr] = {}
         try:
             self._parser = YqlParser(dialect=_DIALECT)
-            self._generator = _Generator(identify=True, dialect="duckdb")
+            self._generator = YqlGenerator(identify=True, dialect="duckdb")
         except TypeError as error:  # sqlglotc: "interpreted classes cannot inherit from compiled"
             raise YqlError(
                 f"dev's YQL dialect cannot extend this sqlglot build ({error})",
@@ -127,6 +125,8 @@ class AstTranslator:
                 return self._in_named(node, state)
             if isinstance(node, exp.Column) and _named(node):
                 return self._scalar(node.name[1:], state, _line(node, state.line))
+            if isinstance(node, exp.Anonymous) and node.name.startswith("$"):
+                return self._call(node, state)
             return node
 
         return tree.transform(visit, copy=False)
@@ -164,7 +164,17 @@ class AstTranslator:
         if isinstance(value, exp.Query):
             self._cte(name, state, line)
             return exp.Subquery(this=_select_all(name))
+        if isinstance(value, YqlLambda):  # passed to a list function
+            return self._resolve(value.copy(), state)
         return exp.Paren(this=self._resolve(value.copy(), state))
+
+    def _call(self, node: exp.Anonymous, state: _State) -> exp.Expr:
+        """``$f(args)``: the named lambda's body, its parameters bound to ``args``."""
+        name, line = node.name[1:], _line(node, state.line)
+        function = self._definition(name, line)
+        if not isinstance(function, YqlLambda):
+            raise YqlError(f"${name} is not a lambda and cannot be called", line=line)
+        return self._resolve(inline(function, list(node.expressions), name, line), state)
 
     def _in_named(self, node: exp.In, state: _State) -> exp.Expr:
         field_ = node.args["field"]
@@ -258,115 +268,3 @@ def _parse(parser: YqlParser, chunk: list[Token], text: str) -> exp.Expr:
     if not trees or trees[0] is None:
         raise error_at("empty statement", chunk[0], hint=None)
     return trees[0]
-
-
-def _cast_sql(value: str, type_name: str) -> str:
-    """YQL's CAST over a value written once (a DuckDB lambda binds it): NULL when it does not
-    convert, a Double's fraction dropped for an integer type, whole numbers only from text."""
-    target = TYPES[type_name]
-    fractional = "(typeof(v) IN ('DOUBLE', 'FLOAT') OR typeof(v) LIKE 'DECIMAL%')"
-    if type_name in INTEGER_TYPES:
-        body = (
-            f"CASE WHEN {fractional} THEN TRY_CAST(trunc(TRY_CAST(v AS DOUBLE)) AS {target}) "
-            "WHEN typeof(v) = 'VARCHAR' AND NOT regexp_full_match(TRY_CAST(v AS VARCHAR), "
-            f"'-?[0-9]+') THEN NULL ELSE TRY_CAST(v AS {target}) END"
-        )
-    elif target == "VARCHAR":
-        body = (
-            f"CASE WHEN {fractional} THEN regexp_replace(CAST(TRY_CAST(v AS DOUBLE) AS VARCHAR), "
-            "'\\.0$', '') ELSE TRY_CAST(v AS VARCHAR) END"
-        )
-    else:
-        return f"TRY_CAST({value} AS {target})"
-    return f"list_transform([{value}], lambda v: {body})[1]"
-
-
-def _position(node: exp.Expr) -> tuple[int | None, str]:
-    line, column = position(node)
-    return line, (f" (column {column})" if column else "")
-
-
-class _Generator(DuckDBGenerator):
-    """DuckDB's generator, knowing YQL's nodes and YQL's function names."""
-
-    def yqlcast_sql(self, expression: YqlCast) -> str:
-        value, target = self.sql(expression, "this"), str(expression.args["to"])
-        if expression.args.get("bits"):
-            bits = INTEGER_BITS[target]
-            signed = "true" if target.startswith("INT") else "false"
-            return f"CAST(ytflow_bitcast({value}, {bits}, {signed}) AS {TYPES[target]})"
-        return _cast_sql(value, target)
-
-    def rawsql_sql(self, expression: RawSql) -> str:
-        alias = expression.args.get("alias")
-        text = f"{expression.args['this']}"
-        return f"{text} AS {self.sql(alias)}" if alias is not None else text
-
-    def curried_sql(self, expression: Curried) -> str:
-        call: exp.Anonymous = expression.this
-        key = _key(call.name)
-        if key not in CURRIED_FUNCTIONS:
-            line, column = _position(call)
-            raise YqlError(
-                f"{call.name} is not supported by the dev YQL engine{column}", line=line, hint=HINT
-            )
-        config = [self.sql(arg) for arg in call.expressions]
-        value = [self.sql(arg) for arg in expression.expressions]
-        return CURRIED_FUNCTIONS[key](config, value)
-
-    def anonymous_sql(self, expression: exp.Anonymous) -> str:
-        name = expression.name
-        upper = name.upper()
-        args = [self.sql(arg) for arg in expression.expressions]
-        line, column = _position(expression)
-        if "::" in name:
-            key = _key(name)
-            if key in CURRIED_FUNCTIONS:
-                raise YqlError(
-                    f"{name}(...) must be applied: {name}(...)(value){column}", line=line
-                )
-            if key not in MODULE_FUNCTIONS:
-                raise YqlError(
-                    f"{name} is not supported by the dev YQL engine{column}", line=line, hint=HINT
-                )
-            counts, build = MODULE_FUNCTIONS[key]
-            _check_count(name, args, counts, line)
-            return build(args)
-        if upper in SPECIAL_BUILTINS:
-            counts, build = SPECIAL_BUILTINS[upper]
-            _check_count(name, args, counts, line)
-            return build(args)
-        if upper in BUILTINS:
-            return f"{BUILTINS[upper]}({', '.join(args)})"
-        if isinstance(expression.parent, exp.Window) or name == "unnest":
-            return f"{name}({', '.join(args)})"
-        raise YqlError(
-            f"function {name}() is not supported by the dev YQL engine{column}",
-            line=line,
-            hint=HINT,
-        )
-
-    def div_sql(self, expression: exp.Div | exp.Mod) -> str:
-        left, right = self.sql(expression, "this"), self.sql(expression, "expression")
-        return division_sql(expression, left, right)
-
-    TRANSFORMS: ClassVar[dict[type[exp.Expr], Callable[..., str]]] = {
-        **DuckDBGenerator.TRANSFORMS,
-        YqlCast: yqlcast_sql,
-        RawSql: rawsql_sql,
-        Curried: curried_sql,
-        exp.Anonymous: anonymous_sql,
-        exp.Div: div_sql,
-        exp.Mod: div_sql,
-    }
-
-
-def _key(name: str) -> tuple[str, str]:
-    module, _, function = name.partition("::")
-    return module.upper(), function.upper()
-
-
-def _check_count(name: str, args: list[str], counts: tuple[int, ...], line: int | None) -> None:
-    if len(args) not in counts:
-        expected = " or ".join(str(count) for count in counts)
-        raise YqlError(f"{name}() takes {expected} argument(s), got {len(args)}", line=line)
