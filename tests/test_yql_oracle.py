@@ -38,7 +38,8 @@ def test_every_case_is_sourced_and_in_the_baseline():
     for case in ALL:
         name = case.id.split(":")[0]
         line = (DATA / name).read_text().splitlines()[case.line - 1]
-        assert line.rstrip() == "statement query", case.id
+        # `skipped_cs` marks a query YDB skips on column tables only: the loader runs it.
+        assert line.rstrip() in ("statement query", "statement skipped_cs query"), case.id
         assert case.file.endswith("/" + name) and len(case.commit) == 40
 
 
