@@ -57,6 +57,8 @@ _VALUE_HINT = (
     "the cluster runs this query; dev cannot give the cluster's answer for this value, "
     "so it stops rather than answer differently"
 )
+# Where a translated statement reads a table (see ``_translated``); no SQL text holds a NUL.
+_PLACEHOLDER = re.compile("\x00ytflow-table-[0-9]+\x00")
 _SEALED_HINT = (
     "dev YQL may read only the tables the script names; this is a dev engine bug if the "
     "query names only table paths, so please report it with the query"
@@ -74,28 +76,33 @@ class DevYqlEngine:
 
     def run(self, query: str) -> list[dict[str, Any]]:
         """Run every statement; return the rows of the last bare SELECT (else ``[]``)."""
-        tables = _translated(query, self.store.exists)
+        statements, relations = _translated(query, self.store.exists)
+        tables = [path for path, _line in relations.values()]
+        tables += [s.target for s in statements if s.target is not None]
         for path in tables:
             self._files[str(self.store.file_for(path))] = path
         # DuckDB reads the files itself, so the tables must hold still while the script runs.
         with self.store.holding(tables):
-            return self._run(query)
+            return self._run(statements, relations)
 
-    def _run(self, query: str) -> list[dict[str, Any]]:
-        """Translate and run one statement at a time: a statement reads the tables as the
-        statements before it left them (an ``INSERT``'s target, its columns)."""
+    def _run(
+        self, statements: list[AstStatement], relations: dict[str, tuple[str, int]]
+    ) -> list[dict[str, Any]]:
+        """Run one statement at a time, each reading the tables as the statements before it
+        left them (an ``INSERT``'s target, its columns): the SQL that reads a table is put in
+        place of its placeholder only when its statement runs."""
         session = _Session()
         try:
             with interrupting_duckdb(session.interrupt):
-                translator = AstTranslator(lambda path, line: self._relation(session, path, line))
                 rows: list[dict[str, Any]] = []
-                statements = translator.statements(query)
-                while True:
-                    self._reads_empty = False  # set while the next statement is translated
-                    statement = next(statements, None)
-                    if statement is None:
-                        return rows
+                for statement in statements:
+                    self._reads_empty = False  # set while the statement's tables are bound
+                    statement.sql = _PLACEHOLDER.sub(
+                        lambda found: self._relation(session, *relations[found[0]]),
+                        statement.sql,
+                    )
                     rows = self._statement(session, statement, rows)
+                return rows
         finally:
             session.close()
 
@@ -333,27 +340,31 @@ def _sealed_connection(files: Iterable[str]) -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def _translated(query: str, exists: Callable[[str], bool]) -> list[str]:
-    """Translate every statement without running any, returning the table paths it reads or
-    writes: a construct dev cannot run, or a table that neither exists nor is written by an
-    earlier statement, anywhere in the script, is refused before an ``INSERT`` has changed a
-    table; a query the translator chokes on is a ``YqlError`` too, never a raw Python
-    exception in stage code."""
+def _translated(
+    query: str, exists: Callable[[str], bool]
+) -> tuple[list[AstStatement], dict[str, tuple[str, int]]]:
+    """Translate every statement before any runs, each table read as a placeholder (mapped to
+    its path and line): a construct dev cannot run, or a table that neither exists nor is
+    written by an earlier statement, anywhere in the script, is refused before an ``INSERT``
+    has changed a table; a query the translator chokes on is a ``YqlError`` too, never a raw
+    Python exception in stage code."""
     written: set[str] = set()
+    relations: dict[str, tuple[str, int]] = {}
 
     def read(path: str, line: int) -> str:
         if path not in written and not exists(path):
             raise TableNotFound(path, hint=f"YQL line {line} reads it; no statement ran")
-        return "(SELECT 1)"
+        placeholder = f"\x00ytflow-table-{len(relations)}\x00"
+        relations[placeholder] = (path, line)
+        return placeholder
 
     try:
-        tables: list[str] = []
+        statements: list[AstStatement] = []
         for statement in AstTranslator(read).statements(query):
-            tables += statement.tables
+            statements.append(statement)
             if statement.target is not None:
-                tables.append(statement.target)
                 written.add(statement.target)
-        return tables
+        return statements, relations
     except RecursionError:
         raise YqlError(
             "the query nests brackets or subqueries too deeply for dev's YQL translator",
