@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ytflow.localyt.cypress import Chunk
+from ytflow.localyt.cypress_nodes import Chunk
 from ytflow.localyt.yt_errors import YtLocalError
 
 READ_BLOCK = 1 << 20

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ytflow.localyt.cypress import Tree, new_id
+from ytflow.localyt.cypress import Tree
+from ytflow.localyt.cypress_nodes import new_id
 from ytflow.localyt.formats import load_structured
 from ytflow.localyt.locks import LockRequest
 from ytflow.localyt.node_attributes import NODE_TYPES, node_attributes

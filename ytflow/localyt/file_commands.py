@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from ytflow.localyt.cypress import Tree, new_id
+from ytflow.localyt.cypress import Tree
+from ytflow.localyt.cypress_nodes import new_id
 from ytflow.localyt.registry import Request, Streamed, command
 from ytflow.localyt.rich_paths import parse_rich
 from ytflow.localyt.yt_errors import YtLocalError, resolve_error

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ytflow.localyt.cypress import Chunk, new_id, now_iso
+from ytflow.localyt.cypress_nodes import Chunk, new_id, now_iso
 from ytflow.localyt.formats import RowFormat
 from ytflow.localyt.job_runner import JobLaunch, JobProcesses, run_job
 from ytflow.localyt.op_io import (

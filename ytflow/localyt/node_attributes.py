@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ytflow.localyt.yson_lib import yson
 
 if TYPE_CHECKING:
-    from ytflow.localyt.cypress import Node
+    from ytflow.localyt.cypress_nodes import Node
 
 NODE_TYPES = ("map_node", "table", "file", "document", "list_node")
 SCALAR_TYPES = ("string_node", "int64_node", "uint64_node", "double_node", "boolean_node")

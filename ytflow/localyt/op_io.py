@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ytflow.localyt.cypress import Chunk
+from ytflow.localyt.cypress_nodes import Chunk
 from ytflow.localyt.formats import RowFormat, decode_rows, encode_rows, parse_format
 from ytflow.localyt.job_runner import SandboxFile
 from ytflow.localyt.op_kinds import OperationContext, OutputWrite

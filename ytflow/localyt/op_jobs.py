@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ytflow.localyt.cypress import Chunk
+from ytflow.localyt.cypress_nodes import Chunk
 from ytflow.localyt.job_pool import JobPlan, run_jobs, sandbox_root
 from ytflow.localyt.op_io import (
     control_row,

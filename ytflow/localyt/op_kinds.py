@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ytflow.localyt.cypress import Chunk, Tree, now_iso
+from ytflow.localyt.cypress import Tree
+from ytflow.localyt.cypress_nodes import Chunk, now_iso
 from ytflow.localyt.rich_paths import RichPath
 
 if TYPE_CHECKING:

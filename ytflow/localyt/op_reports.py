@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ytflow.localyt.cypress import now_iso
+from ytflow.localyt.cypress_nodes import now_iso
 from ytflow.localyt.op_kinds import JobInfo
 from ytflow.localyt.operations import FINISHED, Operation, operation_id_param
 from ytflow.localyt.registry import Request, Streamed, command

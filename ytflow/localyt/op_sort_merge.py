@@ -13,7 +13,8 @@ import heapq
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ytflow.localyt.cypress import Chunk, Node, Tree
+from ytflow.localyt.cypress import Tree
+from ytflow.localyt.cypress_nodes import Chunk, Node
 from ytflow.localyt.op_kinds import OperationContext, OutputWrite, operation_kind
 from ytflow.localyt.rich_paths import RichPath, parse_rich
 from ytflow.localyt.table_io import (

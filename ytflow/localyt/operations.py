@@ -15,7 +15,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ytflow.localyt.cypress import Tree, new_id, now_iso
+from ytflow.localyt.cypress import Tree
+from ytflow.localyt.cypress_nodes import new_id, now_iso
 from ytflow.localyt.job_pool import OperationAborted, sandbox_root
 from ytflow.localyt.job_runner import JobProcesses
 from ytflow.localyt.op_kinds import KINDS, OperationContext, OutputWrite

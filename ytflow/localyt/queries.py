@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ytflow.errors import YtflowError
-from ytflow.localyt.cypress import Chunk, new_id, now_iso
+from ytflow.localyt.cypress_nodes import Chunk, new_id, now_iso
 from ytflow.localyt.formats import encode_rows, parse_format
 from ytflow.localyt.query_tables import (
     QueryAborted,

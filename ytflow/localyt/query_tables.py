@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from ytflow.dev.table_store import DevTableStore
 from ytflow.errors import YqlError, YtflowError
-from ytflow.localyt.cypress import Chunk, Tree, new_id, parse_path
+from ytflow.localyt.cypress import Tree
+from ytflow.localyt.cypress_nodes import Chunk, new_id, parse_path
 from ytflow.localyt.table_io import table_rows, write_chunk
 from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import YtLocalError

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ytflow.localyt.cypress import CypressPath, Tree, parse_path
+from ytflow.localyt.cypress import Tree
+from ytflow.localyt.cypress_nodes import CypressPath, parse_path
 from ytflow.localyt.yson_lib import ypath_parser
 from ytflow.localyt.yt_errors import RESOLVE_ERROR, YtLocalError, resolve_error
 

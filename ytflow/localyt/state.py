@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ytflow.localyt.chunks import ChunkStore
-from ytflow.localyt.cypress import Chunk, Node, Tree, new_id
+from ytflow.localyt.cypress import Tree
+from ytflow.localyt.cypress_nodes import Chunk, Node, new_id
 from ytflow.localyt.locks import Lock, LockRequest, check_mode, lock_conflict
 from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import YtLocalError, no_such_transaction

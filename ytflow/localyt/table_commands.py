@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ytflow.localyt.cypress import Chunk, Node, Tree
+from ytflow.localyt.cypress import Tree
+from ytflow.localyt.cypress_nodes import Chunk, Node
 from ytflow.localyt.formats import encode_rows, iter_rows, parse_format
 from ytflow.localyt.registry import Request, Streamed, command
 from ytflow.localyt.rich_paths import parse_rich

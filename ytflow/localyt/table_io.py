@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ytflow.localyt.chunks import ChunkStore
-from ytflow.localyt.cypress import Chunk, Node
+from ytflow.localyt.cypress_nodes import Chunk, Node
 from ytflow.localyt.yson_lib import yson
 from ytflow.localyt.yt_errors import SORT_ORDER_VIOLATION, YtLocalError
 
