@@ -23,6 +23,7 @@ from ytflow.ops import (
 )
 from ytflow.prod.operations import ProdOperations
 from ytflow.prod.tables import ProdTables
+from ytflow.prod.upload import BundleUpload
 from ytflow.prod.yql import ProdYql
 
 if TYPE_CHECKING:
@@ -52,14 +53,15 @@ class ProdClient(YtClient):
         self.root = root
         self.secrets = secrets
         self.tables = ProdTables(yt, mask=secrets.mask)
-        self.operations = ProdOperations(
+        upload = BundleUpload(
             yt,
             root=root,
             build_folder=build_folder,
-            secrets=secrets,
             upload_modules=upload_modules,
             upload_paths=upload_paths,
+            mask=secrets.mask,
         )
+        self.operations = ProdOperations(yt, root=root, upload=upload, secrets=secrets)
         self.yql = ProdYql(yt, mask=secrets.mask)
 
     def write_table(

@@ -45,27 +45,12 @@ class ProdOperations:
     """Runs ytflow operation configs as YT operations from the uploaded code bundle."""
 
     def __init__(
-        self,
-        yt: yt.wrapper.YtClient,
-        *,
-        root: Path,
-        build_folder: str,
-        secrets: JobSecrets,
-        upload_modules: Sequence[str] = (),
-        upload_paths: Sequence[tuple[str, str]] = (),
+        self, yt: yt.wrapper.YtClient, *, root: Path, upload: BundleUpload, secrets: JobSecrets
     ) -> None:
         self.yt = yt
         self.root = root
-        self.build_folder = build_folder
+        self.upload = upload
         self.secrets = secrets
-        self.upload = BundleUpload(
-            yt,
-            root=root,
-            build_folder=build_folder,
-            upload_modules=upload_modules,
-            upload_paths=upload_paths,
-            mask=secrets.mask,
-        )
 
     def run(self, spec: OperationSpec, stage: str) -> OperationResult:
         """Run ``spec`` for ``stage`` (a sort runs no code; the stage names it in its title)."""
