@@ -53,10 +53,7 @@ _CONNECT: dict[str, str | bool | int | float | list[str]] = {
 # cannot be shadowed by a result column of the same name.
 _ROW = '"__ytflow_yql_row__"'
 _EMPTY = '"__ytflow_no_columns__"'  # the one column of an empty table's relation
-_VALUE_HINT = (
-    "the cluster runs this query; dev cannot give the cluster's answer for this value, "
-    "so it stops rather than answer differently"
-)
+_VALUE_HINT = "dev cannot give YQL's answer here, so it stops rather than answer differently"
 # Where a translated statement reads a table (see ``_translated``); no SQL text holds a NUL.
 _PLACEHOLDER = re.compile("\x00ytflow-table-[0-9]+\x00")
 _SEALED_HINT = (

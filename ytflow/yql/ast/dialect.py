@@ -80,6 +80,12 @@ class YqlParser(LambdaParsing, parser.Parser):
     NO_PAREN_FUNCTION_PARSERS: ClassVar[dict[str, Any]] = {
         "CASE": _by_name("_parse_case"),
     }
+    # YQL's NOT is a unary operator like - and ~: ``NOT x IS NULL`` is ``(NOT x) IS NULL`` and
+    # ``NOT a < b`` is ``(NOT a) < b`` (SQL reads both as NOT of the whole comparison).
+    UNARY_PARSERS: ClassVar[dict[TokenType, Any]] = {
+        **parser.Parser.UNARY_PARSERS,
+        TokenType.NOT: _by_name("_parse_yql_not"),
+    }
     STATEMENT_PARSERS: ClassVar[dict[TokenType, Any]] = {
         **parser.Parser.STATEMENT_PARSERS,
         TokenType.PRAGMA: _by_name("_parse_yql_pragma"),
@@ -107,6 +113,9 @@ class YqlParser(LambdaParsing, parser.Parser):
             self._advance()
             return self._parse_named_definition(current)
         return super()._parse_statement()
+
+    def _parse_yql_not(self) -> exp.Expr:
+        return self.expression(exp.Not(this=self._parse_unary()))
 
     def _parse_lambda(self, alias: bool = False) -> exp.Expr | None:
         if self._lambda_ahead():

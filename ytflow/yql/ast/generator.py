@@ -11,7 +11,7 @@ from sqlglot.generators.duckdb import DuckDBGenerator
 
 from ytflow.errors import YqlError
 from ytflow.yql.ast.allowed import HINT
-from ytflow.yql.ast.arithmetic import division_sql
+from ytflow.yql.ast.arithmetic import UINT64_RESULTS, division_sql, is_uint64, uint64_sql
 from ytflow.yql.ast.nodes import Curried, LambdaParam, RawSql, YqlCast, YqlLambda, position
 from ytflow.yql.functions import (
     BUILTINS,
@@ -112,7 +112,10 @@ class YqlGenerator(DuckDBGenerator):
             _check_count(name, args, counts, line)
             return build(args)
         if upper in BUILTINS:
-            return f"{BUILTINS[upper]}({', '.join(args)})"
+            call = f"{BUILTINS[upper]}({', '.join(args)})"
+            if upper in UINT64_RESULTS and not isinstance(expression.parent, exp.Window):
+                return f"CAST({call} AS UBIGINT)"  # as YQL types it, so Uint64 rules apply
+            return call
         if isinstance(expression.parent, exp.Window) or name == "unnest":
             return f"{name}({', '.join(args)})"
         raise YqlError(
@@ -125,6 +128,16 @@ class YqlGenerator(DuckDBGenerator):
         left, right = self.sql(expression, "this"), self.sql(expression, "expression")
         return division_sql(expression, left, right)
 
+    def arithmetic_sql(self, expression: exp.Add | exp.Sub | exp.Mul) -> str:
+        if is_uint64(expression):
+            left, right = self.sql(expression, "this"), self.sql(expression, "expression")
+            return uint64_sql(expression, left, right)
+        return self.binary(expression, {exp.Add: "+", exp.Sub: "-", exp.Mul: "*"}[type(expression)])
+
+    def not_sql(self, expression: exp.Not) -> str:
+        """YQL's unary NOT, parenthesized so DuckDB does not read ``NOT x < y`` as SQL does."""
+        return f"(NOT ytflow_bool({self.sql(expression, 'this')}))"
+
     TRANSFORMS: ClassVar[dict[type[exp.Expr], Callable[..., str]]] = {
         **DuckDBGenerator.TRANSFORMS,
         YqlCast: yqlcast_sql,
@@ -134,6 +147,10 @@ class YqlGenerator(DuckDBGenerator):
         Curried: curried_sql,
         exp.Anonymous: anonymous_sql,
         exp.Div: div_sql,
+        exp.Add: arithmetic_sql,
+        exp.Sub: arithmetic_sql,
+        exp.Mul: arithmetic_sql,
+        exp.Not: not_sql,
         exp.Mod: div_sql,
     }
 

@@ -58,6 +58,9 @@ class AstTranslator:
     def __init__(self, tables: Callable[[str, int], str]) -> None:
         self._tables = tables
         self.named: dict[str, exp.Expr] = {}
+        # PRAGMA AnsiInForEmptyOrNullableItemsCollections: IN over a list holding NULL is
+        # NULL when nothing matches (SQL's rule); without it YQL answers false.
+        self.ansi_in = False
         try:
             self._parser = YqlParser(dialect=_DIALECT)
             self._generator = YqlGenerator(identify=True, dialect="duckdb")
@@ -87,6 +90,8 @@ class AstTranslator:
             if isinstance(tree, NamedDefinition):
                 self.named[tree.name] = tree.expression
             elif isinstance(tree, Pragma):
+                if tree.name.upper() == "ANSIINFOREMPTYORNULLABLEITEMSCOLLECTIONS":
+                    self.ansi_in = True
                 yield AstStatement("pragma", line, pragma=tree.name)
             elif isinstance(tree, exp.Use):
                 yield AstStatement("use", line)
@@ -112,6 +117,8 @@ class AstTranslator:
         if state.ctes and isinstance(body, exp.Query):
             for name, cte in state.ctes.items():
                 body = body.with_(exp.to_identifier(f"q_{name}", quoted=True), as_=cte, copy=False)
+        if not self.ansi_in:
+            body = body.transform(_yql_in, copy=False)
         sql = self._generator.generate(body, copy=False)
         return AstStatement("select", line, sql, state.tables)
 
@@ -188,6 +195,18 @@ class AstTranslator:
             query = exp.select(exp.Anonymous(this="unnest", expressions=[items]))
         this = self._resolve(node.this, state)
         return exp.In(this=this, query=exp.Subquery(this=query))
+
+
+def _yql_in(node: exp.Expr) -> exp.Expr:
+    """``x IN (a, b, NULL)`` without YQL's ANSI pragma: false, not NULL, when nothing matches
+    and ``x`` is not NULL (so ``x NOT IN (3, NULL)`` keeps the rows that are not 3)."""
+    if not isinstance(node, exp.In) or not node.expressions:
+        return node
+    value = node.this
+    return exp.Case(
+        ifs=[exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()), true=exp.Null())],
+        default=exp.Coalesce(this=node, expressions=[exp.false()]),
+    )
 
 
 @dataclass
