@@ -52,6 +52,7 @@ SLOW = settings(
 COLUMNS = ("a", "b", "c", "d", "e")
 TABLE = "//tmp/fuzz/t1"
 MAX_ROWS = 8
+DEPTH = 2  # nesting of a drawn expression (deeper ones find nothing more, and run slower)
 # Magnitude a drawn expression may reach: below 2**31, so Int32 literal arithmetic in YQL and
 # DuckDB's INTEGER literals never overflow.
 LIMIT = 2**31 - 1
@@ -106,18 +107,20 @@ def aggregates(draw: st.DrawFn) -> Expr:
     if kind == "COUNT(*)":
         return Expr("COUNT(*)", MAX_ROWS, "atom")
     argument = draw(int_expr(Scope(COLUMNS), depth=1))
+    distinct = draw(st.sampled_from(["", "", "", "DISTINCT "]))
+    call = f"{kind}({distinct}{argument.text})"
     if kind == "COUNT":
-        return Expr(f"COUNT({argument.text})", MAX_ROWS, "atom")
-    bound = argument.bound * (MAX_ROWS if kind == "SUM" else 1)
-    return Expr(f"{kind}({argument.text})", bound, "atom")
+        return Expr(call, MAX_ROWS, "atom")
+    return Expr(call, argument.bound * (MAX_ROWS if kind == "SUM" else 1), "atom")
 
 
 INT_KINDS = [*["leaf"] * 4, *["binary"] * 4, "neg", "case", "simple_case", "coalesce", "abs"]
 
 
 @st.composite
-def int_expr(draw: st.DrawFn, scope: Scope, depth: int = 2) -> Expr:
+def int_expr(draw: st.DrawFn, scope: Scope, depth: int | None = None) -> Expr:
     """An integer expression (``NULL`` included) within ``LIMIT``."""
+    depth = DEPTH if depth is None else depth
     kind = "leaf" if depth <= 0 else draw(st.sampled_from(INT_KINDS))
     if kind == "leaf":
         return draw(_leaf(scope))
@@ -170,8 +173,9 @@ BOOL_KINDS = [*BOOL_LEAF_KINDS, "and_or", "and_or", "not", "bool_compare"]
 
 
 @st.composite
-def bool_expr(draw: st.DrawFn, scope: Scope, depth: int = 2) -> Expr:
+def bool_expr(draw: st.DrawFn, scope: Scope, depth: int | None = None) -> Expr:
     """A Bool expression (three-valued); compound Bool operands always parenthesized."""
+    depth = DEPTH if depth is None else depth
     kind = draw(st.sampled_from(BOOL_KINDS if depth > 0 else BOOL_LEAF_KINDS))
     ints = int_expr(scope, max(depth - 1, 0))
     bools = bool_expr(scope, depth - 1)
@@ -235,7 +239,8 @@ def queries(draw: st.DrawFn) -> Query:
     if shape == "group" and draw(st.booleans()):
         outputs[0] = keys[0]  # the usual case: a group key as it is
     columns = [f"{text} AS c{i}" for i, text in enumerate(outputs)]
-    sql = f"SELECT {', '.join(columns)} FROM {{table}}"  # {table}: filled in by Query.text
+    distinct = "DISTINCT " if shape != "aggregate" and draw(st.integers(0, 3)) == 0 else ""
+    sql = f"SELECT {distinct}{', '.join(columns)} FROM {{table}}"  # {table}: see Query.text
     if draw(st.booleans()):
         sql += f" WHERE {draw(bool_expr(row_scope)).text}"
     if shape == "group":
@@ -250,6 +255,10 @@ def queries(draw: st.DrawFn) -> Query:
         terms = [f"c{i}{draw(st.sampled_from(['', ' ASC', ' DESC']))}" for i in chosen]
         sql += f" ORDER BY {', '.join(terms)}"
         ordered = count == width
+        if ordered and draw(st.integers(0, 2)) == 0:  # ties are equal rows: LIMIT is exact
+            sql += f" LIMIT {draw(st.integers(0, MAX_ROWS))}"
+            if draw(st.booleans()):
+                sql += f" OFFSET {draw(st.integers(0, MAX_ROWS))}"
     return Query(sql, ordered)
 
 
