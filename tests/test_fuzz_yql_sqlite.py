@@ -69,6 +69,7 @@ class Expr:
     # "atom": one token or self-delimited (a literal, a column, a call, CASE ... END);
     # "arith": arithmetic; "other": anything else (a Bool made of operators)
     kind: str = "other"
+    unsigned: bool = False  # a COUNT: Uint64 in YQL (see _signed)
 
 
 @dataclass(frozen=True)
@@ -105,13 +106,22 @@ def aggregates(draw: st.DrawFn) -> Expr:
     """An aggregate call over row expressions (never nested in another aggregate)."""
     kind = draw(st.sampled_from(["COUNT(*)", "COUNT", "SUM", "MIN", "MAX"]))
     if kind == "COUNT(*)":
-        return Expr("COUNT(*)", MAX_ROWS, "atom")
+        return Expr("COUNT(*)", MAX_ROWS, "atom", unsigned=True)
     argument = draw(int_expr(Scope(COLUMNS), depth=1))
     distinct = draw(st.sampled_from(["", "", "", "DISTINCT "]))
     call = f"{kind}({distinct}{argument.text})"
     if kind == "COUNT":
-        return Expr(call, MAX_ROWS, "atom")
+        return Expr(call, MAX_ROWS, "atom", unsigned=True)
     return Expr(call, argument.bound * (MAX_ROWS if kind == "SUM" else 1), "atom")
+
+
+def _signed(expr: Expr) -> Expr:
+    """``expr`` as an operand: a COUNT cast to Int64. YQL computes ``Uint64 op Int32`` in
+    Uint64 (``COUNT(*) - 5`` wraps around, see the findings), SQLite in signed integers; a
+    COUNT is drawn bare only as a whole output column."""
+    if expr.unsigned:
+        return Expr(f"CAST({expr.text} AS Int64)", expr.bound, "atom")
+    return expr
 
 
 INT_KINDS = [*["leaf"] * 4, *["binary"] * 4, "neg", "case", "simple_case", "coalesce", "abs"]
@@ -124,7 +134,7 @@ def int_expr(draw: st.DrawFn, scope: Scope, depth: int | None = None) -> Expr:
     kind = "leaf" if depth <= 0 else draw(st.sampled_from(INT_KINDS))
     if kind == "leaf":
         return draw(_leaf(scope))
-    sub = int_expr(scope, depth - 1)
+    sub = int_expr(scope, depth - 1).map(_signed)
     if kind == "binary":
         left, right = draw(sub), draw(sub)
         op = draw(st.sampled_from(["+", "-", "*", "/", "%"]))
@@ -177,7 +187,7 @@ def bool_expr(draw: st.DrawFn, scope: Scope, depth: int | None = None) -> Expr:
     """A Bool expression (three-valued); compound Bool operands always parenthesized."""
     depth = DEPTH if depth is None else depth
     kind = draw(st.sampled_from(BOOL_KINDS if depth > 0 else BOOL_LEAF_KINDS))
-    ints = int_expr(scope, max(depth - 1, 0))
+    ints = int_expr(scope, max(depth - 1, 0)).map(_signed)
     bools = bool_expr(scope, depth - 1)
     bare = draw(st.booleans())
     if kind == "compare":
