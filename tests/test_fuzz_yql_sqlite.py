@@ -1,30 +1,35 @@
 """Differential fuzzing of dev YQL against SQLite on integer queries (hypothesis).
 
 Each example draws a small integer table (columns ``a``..``e``, values in -20..20, some
-``NULL``s) and one query built from constructs where YQL and SQLite give the same answer:
-``+ - * / %`` (integer division truncates toward zero; ``x / 0`` and ``x % 0`` are ``NULL``),
-unary minus, comparisons (``=``/``==``, ``<>``/``!=``, ...), ``AND``/``OR``/``NOT``,
-``IS [NOT] NULL``, ``[NOT] BETWEEN``, ``[NOT] IN (literals)``, both ``CASE`` forms (with
-``ELSE``, which YQL requires), ``COALESCE``, ``abs``, ``COUNT(*)``/``COUNT``/``SUM``/``MIN``/
-``MAX`` with ``GROUP BY`` and ``HAVING``, ``WHERE`` and ``ORDER BY``. The same text runs in
-SQLite and through ``DevClient.run_yql`` (only the table name differs) and the answers are
-compared as the SQLite oracle suite compares them (``tests/yql_oracle/runner.py``): values
-formatted, booleans as 0/1, rows in order when ``ORDER BY`` names every output column, else
-as multisets. Any exception from dev, a refusal included, fails the test: every construct
-drawn here is one dev claims to run.
+``NULL``s) and three queries over it, built from constructs where YQL and SQLite give the
+same answer: ``+ - * / %`` (integer division truncates toward zero; ``x / 0`` and ``x % 0``
+are ``NULL``), unary minus, comparisons (``=``/``==``, ``<>``/``!=``, ...), ``AND``/``OR``/
+``NOT``, ``IS [NOT] NULL``, ``[NOT] BETWEEN``, ``[NOT] IN (literals)``, both ``CASE`` forms
+(with ``ELSE``, which YQL requires), ``COALESCE``, ``abs``, ``COUNT(*)``/``COUNT``/``SUM``/
+``MIN``/``MAX`` (and their ``DISTINCT`` forms) with ``GROUP BY`` and ``HAVING``, ``WHERE``,
+``SELECT DISTINCT``, ``ORDER BY`` and ``LIMIT``/``OFFSET`` (under an ``ORDER BY`` of every
+column). The same text runs in SQLite and through ``DevClient.run_yql`` (only the table name
+differs) and the answers are compared as the SQLite oracle suite compares them
+(``tests/yql_oracle/runner.py``): values formatted, booleans as 0/1, rows in order when
+``ORDER BY`` names every output column, else as multisets. Any exception from dev, a refusal
+included, fails the test: every construct drawn here is one dev claims to run.
 
 Expressions are typed (an integer where YQL wants one, a ``Bool`` where it wants one), so
 every query is valid YQL, and their magnitude is bounded so nothing leaves ``Int32`` (YQL's
 type for an integer literal). Where YQL's documented semantics differ from SQLite's, the
-generator keeps out of the way (``/work/wt/brief/f16_findings.md`` records why):
+generator keeps out of the way (dev answers as SQLite there, so this test cannot check it;
+the cases are reported to the engine's maintainers with YQL's grammar and docs as evidence):
 
 - ``NOT`` binds tighter than comparisons in YQL (``NOT a < b`` is ``(NOT a) < b``), so a
   ``NOT`` and its operand are always parenthesized;
 - ``x IN (..., NULL)`` is ``false`` in YQL without ``PRAGMA AnsiInForEmptyOrNullableItems
   Collections`` and ``NULL`` in SQLite, so ``IN`` lists hold non-``NULL`` literals only;
+- ``COUNT`` is ``Uint64`` in YQL and ``Uint64 op Int32`` is computed unsigned (``COUNT(*) - 5``
+  wraps around), so a ``COUNT`` used as an operand is cast to ``Int64``;
 - every column holds at least one value (an all-``NULL`` column has no integer type in dev).
 
-The default run tries a few examples; ``pytest -m slow`` runs a few thousand.
+The default run checks 30 queries (about 2 s); ``pytest -m slow`` checks 2,100 (under 2
+minutes on an idle machine).
 """
 
 from __future__ import annotations
