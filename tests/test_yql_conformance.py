@@ -797,6 +797,38 @@ CASES: list[Case] = [
         [{"m": [2, 4, 10, 2], "f": [2, 5], "s": 91, "t": [1, 2], "k": [5, 1]}],
     ),
     Case(
+        "not-precedence",
+        "NOT binds tighter than a comparison",
+        "NOT (1 < 2) IS NULL",
+        "SELECT NOT (1 > 2) < (1 > 2) AS a, NOT (1 < 2) IS NULL AS b, NOT (1 < 2) AS c;",
+        [{"a": False, "b": False, "c": False}],
+        note="as in YQL's grammar: NOT x IS NULL is (NOT x) IS NULL; NOT of a non-Bool is "
+        "refused when the query runs",
+    ),
+    Case(
+        "in-with-null",
+        "IN over a list holding NULL",
+        "age IN (30, NULL)",
+        "SELECT id, age IN (30, NULL) AS a, age NOT IN (30, NULL) AS b FROM `//t/users`\n"
+        "WHERE id IN (1, 2, 3);",
+        [
+            {"id": 1, "a": True, "b": False},
+            {"id": 2, "a": False, "b": True},
+            {"id": 3, "a": None, "b": None},
+        ],
+        note="false when nothing matches, as YQL answers without PRAGMA "
+        "AnsiInForEmptyOrNullableItemsCollections (with it: NULL)",
+    ),
+    Case(
+        "count-is-uint64",
+        "COUNT is a Uint64",
+        "COUNT(*) - 5",
+        "SELECT COUNT(*) - 5 AS a, COUNT(*) / -2 AS b, CAST(COUNT(*) AS Int64) - 5 AS c\n"
+        "FROM `//t/users`;",
+        [{"a": 2**64 - 1, "b": 0, "c": -1}],
+        note="arithmetic with an integer literal wraps around in Uint64, as YQL computes it",
+    ),
+    Case(
         "datetime-parts",
         "DateTime::Get*",
         "DateTime::GetDayOfWeek(d)",

@@ -28,6 +28,7 @@ def yt(tmp_path: Path) -> DevClient:
         ("SELECT BITCAST(x AS Int8) FROM `//p/t`", "BITCAST of a Double"),
         ("SELECT x / z FROM `//p/t`", "a Double was divided by zero"),
         ("SELECT x % z + 1 / (z - z) FROM `//p/t`", "a Double was divided by zero"),
+        ("SELECT x FROM `//p/t` WHERE NOT x IN (1.5)", "NOT applies to a Bool in YQL"),
     ],
 )
 def test_a_value_dev_cannot_answer_is_refused_by_name(
