@@ -90,7 +90,8 @@ def run(text: str) -> list[dict[str, Any]]:
         ),
         (
             "SELECT country, COUNT(*) FROM `//t/u` GROUP BY country",
-            'SELECT "country", CAST(count(*) AS UBIGINT) AS "column1" FROM "t_u" GROUP BY "country"',
+            'SELECT "country", CAST(count(*) AS UBIGINT) AS "column1" FROM "t_u" '
+            'GROUP BY "country"',
         ),
     ],
 )
