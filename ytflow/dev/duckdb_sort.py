@@ -43,12 +43,14 @@ from ytflow.errors import DevStoreError, OperationError, YqlError
 # DuckDB's buffer pool; beyond it the temp table and the sort spill to ``temp_dir``.
 MEMORY_LIMIT = "384MB"
 _SAMPLE_ROWS = 1000
-_MAX_LINE = 64 << 20  # dev rows are capped at 16 MiB; DuckDB's default is 2 MB
+# Longer lines make DuckDB fail, and the Python sort takes them. DuckDB's read buffer is 16
+# times the longest line unless set, which would be 1 GiB for 64 MiB lines.
+_MAX_LINE = 16 << 20
 # One line is one CSV value: JSON text never holds a raw control character, so this
 # delimiter never splits a valid line, and no quote or escape character is interpreted.
 _LINES = (
     "columns={'line': 'VARCHAR'}, delim='\x01', quote='', escape='', header=false, "
-    f"auto_detect=false, max_line_size={_MAX_LINE}"
+    f"auto_detect=false, max_line_size={_MAX_LINE}, buffer_size={2 * _MAX_LINE}"
 )
 # What Python's bytes.strip() removes, so blank lines are skipped as the dev reader skips them.
 _BLANK = "' ' || chr(9) || chr(11) || chr(12) || chr(13)"
