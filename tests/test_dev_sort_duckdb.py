@@ -142,6 +142,15 @@ def test_what_duckdb_cannot_order_exactly_is_sorted_by_python(
     assert out == expected(data, columns)
 
 
+def test_a_file_name_duckdb_would_read_as_a_pattern_is_sorted_by_python(tmp_path: Path) -> None:
+    source = tmp_path / "in[1].jsonl"
+    data = dump_rows(keyed_rows([3, 1, 2]))
+    source.write_bytes(data)
+    outcome = sort_files([source], tmp_path / "out.jsonl", ["k"], temp_dir=tmp_path / "tmp")
+    assert outcome.engine == "python"
+    assert (tmp_path / "out.jsonl").read_bytes() == expected(data, ["k"])
+
+
 @pytest.mark.parametrize("good_lines", [2, 1200])  # the bad line inside, or past, the sample
 @pytest.mark.parametrize(
     ("bad", "why"),

@@ -43,6 +43,7 @@ from ytflow.errors import DevStoreError, OperationError, YqlError
 # DuckDB's buffer pool; beyond it the temp table and the sort spill to ``temp_dir``.
 MEMORY_LIMIT = "384MB"
 _SAMPLE_ROWS = 1000
+_GLOB_CHARACTERS = frozenset("*?[]{}")
 # Longer lines make DuckDB fail, and the Python sort takes them. DuckDB's read buffer is 16
 # times the longest line unless set, which would be 1 GiB for 64 MiB lines.
 _MAX_LINE = 16 << 20
@@ -129,6 +130,8 @@ def duckdb_sort(
     if any(not name for name in names):
         return None  # DuckDB's JSON paths cannot name the empty key reliably
     files = [path for path in inputs if path.stat().st_size > 0]
+    if any(_GLOB_CHARACTERS & set(str(path)) for path in files):
+        return None  # DuckDB would read the name as a pattern
     kinds = _guess_kinds(files, names)
     if kinds is None:
         return None
