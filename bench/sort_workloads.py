@@ -8,12 +8,12 @@ reduce, and the sum of the raw parts (map pipe, DuckDB sort, reduce pipe) for ma
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 from bench.workloads import DATA_PATH, WORK_ROOT, Workload, _master, _pipeline, _script
 from ytflow.dev import DevTableStore
-from ytflow.dev.table_sort import sort_files
 
 SORT_BY = ["bucket", "score"]
 SORTED_PATH = "//bench/sorted"
@@ -27,16 +27,14 @@ class RunSort(Stage):
         return debug
 """
 
-BUCKET_REDUCER = """\
+# Ranks each bucket's rows by score, which needs the input sorted by [bucket, score]: one
+# output row per input row, as a reducer that enriches rows does.
+RANK_REDUCER = """\
 from ytjobs.io import groups, read_rows, write_row
 
 for bucket, rows in groups(read_rows(), "bucket"):
-    n = 0
-    total = 0.0
-    for row in rows:
-        n += 1
-        total += row["score"]
-    write_row({"bucket": bucket, "n": n, "score_sum": total})
+    for rank, row in enumerate(rows):
+        write_row({"id": row["id"], "bucket": bucket, "rank": rank, "score": row["score"]})
 """
 
 WORD_MAPPER = """\
@@ -69,10 +67,20 @@ def _link_table(folder: Path, path: str, master: Path, rows: int, sorted_by: lis
 
 
 def _sorted_master(rows: int) -> Path:
-    """The shared data sorted by ``SORT_BY``, made once per row count."""
+    """The shared data sorted by ``SORT_BY``, made once per row count (in a child process:
+    DuckDB's memory would otherwise count in the peak RSS of every later measured child)."""
     target = WORK_ROOT / "data" / f"sorted_{rows}.jsonl"
     if not target.exists():
-        sort_files([_master(rows)], target, SORT_BY, temp_dir=WORK_ROOT / "data" / ".tmp")
+        source = _master(rows)
+        script = (
+            "import sys\nfrom pathlib import Path\n"
+            "from ytflow.dev.table_sort import sort_files\n"
+            "sort_files([Path(sys.argv[1])], Path(sys.argv[2]), sys.argv[3:],"
+            " temp_dir=Path(sys.argv[2]).parent / '.tmp')\n"
+        )
+        subprocess.run(
+            [sys.executable, "-c", script, str(source), str(target), *SORT_BY], check=True
+        )
     return target
 
 
@@ -111,7 +119,7 @@ def sort_10x(work: Path, rows: int) -> tuple[list[str], list[str]]:
 
 
 def reduce_sorted(work: Path, rows: int) -> tuple[list[str], list[str]]:
-    """W10: reduce by bucket over the sorted table, 2 jobs, vs one raw reducer pipe."""
+    """W10: rank rows by score per bucket over the sorted table, 2 jobs, vs one raw pipe."""
     folder = work / "w10"
     source = _link_table(folder, SORTED_PATH, _sorted_master(rows), rows, SORT_BY)
     ytflow = _pipeline(
@@ -127,14 +135,14 @@ def reduce_sorted(work: Path, rows: int) -> tuple[list[str], list[str]]:
     )
     stage = folder / "stages" / "main"
     (stage / "src").mkdir(parents=True, exist_ok=True)
-    (stage / "src" / "reducer.py").write_text(BUCKET_REDUCER)
+    (stage / "src" / "reducer.py").write_text(RANK_REDUCER)
     (stage / "config.yaml").write_text(
         "client:\n  operations:\n    reduce:\n"
         f"      input_table: {SORTED_PATH}\n      output_table: //bench/reduced\n"
         "      reduce_by: [bucket]\n      resources: {job_count: 2}\n"
     )
     reducer = work / "w10_reducer.py"
-    reducer.write_text(BUCKET_REDUCER)
+    reducer.write_text(RANK_REDUCER)
     out = work / "w10_baseline.jsonl"
     return ytflow, ["/bin/sh", "-c", f"{sys.executable} {reducer} < {source} > {out}"]
 
