@@ -4,16 +4,17 @@ DuckDB reads each input line as one text value (a CSV column whose delimiter no 
 can hold), extracts the key columns from it with one JSON parse, and stores the line with
 typed sort keys in a temp table, whose row ids keep the input order: ordering by the keys,
 then the row id, is YT's order and stable. The sorted lines are written back as they were
-read, never re-serialized. DuckDB uses every core, and spills to ``temp_dir`` beyond its
-memory limit, so tables larger than memory sort too.
+read, never re-serialized. DuckDB uses every core the process may run on, and spills to
+``temp_dir`` beyond its memory limit, so tables larger than memory sort too.
 
 YT compares values by type first (see ``ordering``). A sample of the first rows guesses each
 key column's type (int64, double, string or boolean); the temp table keeps a typed key and a
 flag saying the value really was of that type. If any row breaks the guess, that column is
 read again with an explicit type-rank key (the mixed plan). What DuckDB cannot order exactly
 as YT does (lists and dicts in a key column), or lines it reads differently from the dev
-reader (not JSON objects, NaN, leading whitespace), make ``duckdb_sort`` return None, and the
-caller uses the Python merge sort, which sorts those exactly or names the bad line.
+reader (not JSON objects, leading whitespace, the words NaN or Infinity anywhere), make
+``duckdb_sort`` return None, and the caller uses the Python merge sort, which sorts those
+exactly or names the bad line.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def duckdb_sort(
             rows = 0
         else:
             with _connection(files, staged, temp_dir) as session:
-                counted = session.sort(files, names, kinds, staged)
+                counted = session.sort(names, kinds, staged)
             if counted is None:
                 staged.unlink(missing_ok=True)
                 return None
@@ -199,13 +200,12 @@ class _Session:
         self.connection = connection
         self.files = files
 
-    def sort(
-        self, files: Sequence[Path], names: Sequence[str], kinds: list[str], staged: Path
-    ) -> int | None:
-        """Load, check the guessed kinds (once more as mixed if one failed), write sorted."""
+    def sort(self, names: Sequence[str], kinds: list[str], staged: Path) -> int | None:
+        """Load, check the guessed kinds (once more as mixed if one failed), write sorted;
+        None if the Python sort should do it."""
         for _attempt in range(2):
             try:
-                self._execute(_load_sql(files, names, kinds))
+                self._execute(_load_sql(self.files, names, kinds))
             except _DATA_ERRORS:
                 return None
             found = self._execute(_survey_sql(len(names)))[0]
