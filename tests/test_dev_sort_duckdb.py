@@ -142,6 +142,15 @@ def test_what_duckdb_cannot_order_exactly_is_sorted_by_python(
     assert out == expected(data, columns)
 
 
+def test_the_words_nan_and_infinity_inside_strings_keep_the_duckdb_path(tmp_path: Path) -> None:
+    words = ["NaN", "Infinity", "-Infinity war", "naN", "x"]
+    rows = [{"k": words[index % 5], "n": index % 3, "seq": index} for index in range(1500)]
+    data = dump_rows(rows)
+    out, engine, _ = sort(tmp_path, [data], ["k", "n"])
+    assert engine == "duckdb"
+    assert out == expected(data, ["k", "n"])
+
+
 def test_a_file_name_duckdb_would_read_as_a_pattern_is_sorted_by_python(tmp_path: Path) -> None:
     source = tmp_path / "in[1].jsonl"
     data = dump_rows(keyed_rows([3, 1, 2]))

@@ -12,7 +12,7 @@ key column's type (int64, double, string or boolean); the temp table keeps a typ
 flag saying the value really was of that type. If any row breaks the guess, that column is
 read again with an explicit type-rank key (the mixed plan). What DuckDB cannot order exactly
 as YT does (lists and dicts in a key column), or lines it reads differently from the dev
-reader (not JSON objects, leading whitespace, the words NaN or Infinity anywhere), make
+reader (not JSON objects, leading whitespace, a bare NaN or Infinity), make
 ``duckdb_sort`` return None, and the caller uses the Python merge sort, which sorts those
 exactly or names the bad line.
 """
@@ -44,6 +44,8 @@ from ytflow.errors import DevStoreError, OperationError, YqlError
 # DuckDB's buffer pool; beyond it the temp table and the sort spill to ``temp_dir``.
 MEMORY_LIMIT = "384MB"
 _SAMPLE_ROWS = 1000
+# Lines holding the words NaN or Infinity that orjson checks before the Python sort takes over.
+_SUSPECTS_CHECKED = 10_000
 _GLOB_CHARACTERS = frozenset("*?[]{}")
 # Longer lines make DuckDB fail, and the Python sort takes them. DuckDB's read buffer is 16
 # times the longest line unless set, which would be 1 GiB for 64 MiB lines.
@@ -209,9 +211,9 @@ class _Session:
             except _DATA_ERRORS:
                 return None
             found = self._execute(_survey_sql(len(names)))[0]
-            if found[0]:  # lines that are not plain JSON objects
+            if found[0] or not self._strict_json(found[1]):
                 return None
-            failed = [index for index, ok in enumerate(found[1:]) if ok is False]
+            failed = [index for index, ok in enumerate(found[2:]) if ok is False]
             if not failed:
                 keys = [
                     f"k{index}_{value} NULLS FIRST"
@@ -229,6 +231,20 @@ class _Session:
                 kinds[index] = "mixed"
         return None
 
+    def _strict_json(self, suspects: int) -> bool:
+        """True if the lines holding the words NaN or Infinity (DuckDB's parser takes them
+        bare, orjson does not) hold them only inside strings: orjson reads every such line."""
+        if suspects > _SUSPECTS_CHECKED:
+            return False
+        if not suspects:
+            return True
+        for (line,) in self._execute("SELECT line FROM rows WHERE obj AND suspect"):
+            try:
+                orjson.loads(line)
+            except orjson.JSONDecodeError:
+                return False
+        return True
+
     def _execute(self, sql: str) -> list[tuple[Any, ...]]:
         try:
             return self.connection.execute(sql).fetchall()
@@ -242,8 +258,8 @@ class _Session:
 
 
 def _load_sql(files: Sequence[Path], names: Sequence[str], kinds: Sequence[str]) -> str:
-    """The temp table: each line, whether the dev reader would take it as it is (an object
-    without NaN or Infinity, which DuckDB's parser accepts and orjson refuses), typed keys."""
+    """The temp table: each line, whether it starts an object, whether it holds NaN or
+    Infinity (which DuckDB's parser accepts bare and orjson refuses), its typed keys."""
     pointers = ", ".join(_literal("/" + _pointer(name)) for name in names)
     typed: list[str] = []
     kept: list[str] = []
@@ -258,20 +274,22 @@ def _load_sql(files: Sequence[Path], names: Sequence[str], kinds: Sequence[str])
         kept.append(f"ok{index}")
     sources = _literal_list([str(path) for path in files])
     return (
-        f"CREATE OR REPLACE TEMP TABLE rows AS SELECT line, obj, {', '.join(kept)} FROM ("
-        "SELECT line, starts_with(line, '{') AND NOT contains(line, 'NaN') "
-        "AND NOT contains(line, 'Infinity') AS obj, "
+        f"CREATE OR REPLACE TEMP TABLE rows AS SELECT line, obj, suspect, {', '.join(kept)} "
+        "FROM (SELECT line, starts_with(line, '{') AS obj, "
+        "contains(line, 'NaN') OR contains(line, 'Infinity') AS suspect, "
         f"CASE WHEN obj THEN json_extract(line, [{pointers}]) END AS ks, {', '.join(typed)} "
         f"FROM read_csv({sources}, {_LINES}))"
     )
 
 
 def _survey_sql(columns: int) -> str:
-    """Lines to leave to the Python sort (not blank, not taken), and each guess's check."""
+    """Lines to leave to the Python sort (not blank, not objects), lines to check with orjson,
+    and each guess's check."""
     oks = ", ".join(f"bool_and(ok{index})" for index in range(columns))
     # CASE, unlike AND, trims only the lines not taken (few or none).
     blank = f"CASE WHEN obj THEN false ELSE trim(line, {_BLANK}) <> '' END"
-    return f"SELECT count(*) FILTER (WHERE {blank}), {oks} FROM rows"
+    suspects = "count(*) FILTER (WHERE obj AND suspect)"
+    return f"SELECT count(*) FILTER (WHERE {blank}), {suspects}, {oks} FROM rows"
 
 
 @contextlib.contextmanager
