@@ -38,6 +38,14 @@ MIXED: list[Any] = [
 ]  # fmt: skip
 
 
+@pytest.fixture(autouse=True, params=["lines kept", "lines read twice"])
+def line_storage(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs with small inputs' plan (lines in the temp table) and large inputs'
+    (lines read again beside the keys)."""
+    if request.param == "lines read twice":
+        monkeypatch.setattr(duckdb_sort, "_KEPT_LINES_BYTES", 0)
+
+
 def dump_rows(rows: Sequence[dict[str, Any]]) -> bytes:
     return b"".join(orjson.dumps(row) + b"\n" for row in rows)
 

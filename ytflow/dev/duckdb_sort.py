@@ -42,10 +42,12 @@ from ytflow.dev.yql_guards import (
 from ytflow.errors import DevStoreError, OperationError, YqlError
 
 # DuckDB's buffer pool; beyond it the temp table and the sort spill to ``temp_dir``.
-MEMORY_LIMIT = "384MB"
+MEMORY_LIMIT = "512MB"
 _SAMPLE_ROWS = 1000
 # Lines holding the words NaN or Infinity that orjson checks before the Python sort takes over.
 _SUSPECTS_CHECKED = 10_000
+# Inputs up to this size keep their lines in DuckDB's temp table; see ``_Session``.
+_KEPT_LINES_BYTES = 128 << 20
 _GLOB_CHARACTERS = frozenset("*?[]{}")
 # Longer lines make DuckDB fail, and the Python sort takes them. DuckDB's read buffer is 16
 # times the longest line unless set, which would be 1 GiB for 64 MiB lines.
@@ -201,13 +203,16 @@ class _Session:
     def __init__(self, connection: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> None:
         self.connection = connection
         self.files = files
+        # Small inputs keep their lines in the temp table (one read); larger ones are read
+        # again beside the keys, as spilling the lines to disk and back costs more.
+        self.keep_lines = sum(path.stat().st_size for path in files) <= _KEPT_LINES_BYTES
 
     def sort(self, names: Sequence[str], kinds: list[str], staged: Path) -> int | None:
         """Load, check the guessed kinds (once more as mixed if one failed), write sorted;
         None if the Python sort should do it."""
         for _attempt in range(2):
             try:
-                self._execute(_load_sql(self.files, names, kinds))
+                self._execute(_load_sql(self.files, names, kinds, keep_lines=self.keep_lines))
             except _DATA_ERRORS:
                 return None
             found = self._execute(_survey_sql(len(names)))[0]
@@ -221,8 +226,8 @@ class _Session:
                     for value in range(len(_KINDS[kind].values))
                 ]
                 copy = (
-                    f"COPY (SELECT line FROM rows WHERE obj ORDER BY {', '.join(keys)}, rowid) "
-                    f"TO {_literal(str(staged))} {_COPY_LINES}"
+                    f"COPY (SELECT line FROM {self._rows()} WHERE obj "
+                    f"ORDER BY {', '.join(keys)}, pos) TO {_literal(str(staged))} {_COPY_LINES}"
                 )
                 return int(self._execute(copy)[0][0])
             if all(kinds[index] == "mixed" for index in failed):
@@ -238,12 +243,22 @@ class _Session:
             return False
         if not suspects:
             return True
-        for (line,) in self._execute("SELECT line FROM rows WHERE obj AND suspect"):
+        for (line,) in self._execute(f"SELECT line FROM {self._rows()} WHERE obj AND suspect"):
             try:
                 orjson.loads(line)
             except orjson.JSONDecodeError:
                 return False
         return True
+
+    def _rows(self) -> str:
+        """The temp table with each row's line and its input position ``pos``."""
+        if self.keep_lines:
+            return "(SELECT *, rowid AS pos FROM rows)"
+        # Both scans read the same files with the same options, so row N is row N.
+        return (
+            f"(SELECT lines.line, rows.*, rows.rowid AS pos FROM {_read_lines(self.files)} "
+            "AS lines POSITIONAL JOIN rows)"
+        )
 
     def _execute(self, sql: str) -> list[tuple[Any, ...]]:
         try:
@@ -257,7 +272,9 @@ class _Session:
             raise _translated(error, self.files) from None
 
 
-def _load_sql(files: Sequence[Path], names: Sequence[str], kinds: Sequence[str]) -> str:
+def _load_sql(
+    files: Sequence[Path], names: Sequence[str], kinds: Sequence[str], *, keep_lines: bool
+) -> str:
     """The temp table: each line, whether it starts an object, whether it holds NaN or
     Infinity (which DuckDB's parser accepts bare and orjson refuses), its typed keys."""
     pointers = ", ".join(_literal("/" + _pointer(name)) for name in names)
@@ -272,24 +289,29 @@ def _load_sql(files: Sequence[Path], names: Sequence[str], kinds: Sequence[str])
             kept.append(f"k{index}_{number}")
         typed.append(f"coalesce({spec.ok.format(**fields)}, false) AS ok{index}")
         kept.append(f"ok{index}")
-    sources = _literal_list([str(path) for path in files])
+    line = "line, " if keep_lines else ""
+    # CASE, unlike OR, trims only the lines that do not start an object (few or none).
+    other = f"CASE WHEN obj THEN false ELSE trim(line, {_BLANK}) <> '' END"
     return (
-        f"CREATE OR REPLACE TEMP TABLE rows AS SELECT line, obj, suspect, {', '.join(kept)} "
-        "FROM (SELECT line, starts_with(line, '{') AS obj, "
+        f"CREATE OR REPLACE TEMP TABLE rows AS SELECT {line}obj, suspect, other, "
+        f"{', '.join(kept)} FROM (SELECT line, starts_with(line, '{{') AS obj, "
         "contains(line, 'NaN') OR contains(line, 'Infinity') AS suspect, "
+        f"{other} AS other, "
         f"CASE WHEN obj THEN json_extract(line, [{pointers}]) END AS ks, {', '.join(typed)} "
-        f"FROM read_csv({sources}, {_LINES}))"
+        f"FROM {_read_lines(files)})"
     )
+
+
+def _read_lines(files: Sequence[Path]) -> str:
+    return f"read_csv({_literal_list([str(path) for path in files])}, {_LINES})"
 
 
 def _survey_sql(columns: int) -> str:
     """Lines to leave to the Python sort (not blank, not objects), lines to check with orjson,
     and each guess's check."""
     oks = ", ".join(f"bool_and(ok{index})" for index in range(columns))
-    # CASE, unlike AND, trims only the lines not taken (few or none).
-    blank = f"CASE WHEN obj THEN false ELSE trim(line, {_BLANK}) <> '' END"
     suspects = "count(*) FILTER (WHERE obj AND suspect)"
-    return f"SELECT count(*) FILTER (WHERE {blank}), {suspects}, {oks} FROM rows"
+    return f"SELECT count(*) FILTER (WHERE other), {suspects}, {oks} FROM rows"
 
 
 @contextlib.contextmanager
