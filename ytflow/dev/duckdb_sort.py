@@ -1,11 +1,12 @@
 """Dev sort at DuckDB speed: DuckDB orders the lines, every line keeps its bytes.
 
 DuckDB reads each input line as one text value (a CSV column whose delimiter no JSON line
-can hold), extracts the key columns from it with one JSON parse, and stores the line with
-typed sort keys in a temp table, whose row ids keep the input order: ordering by the keys,
-then the row id, is YT's order and stable. The sorted lines are written back as they were
-read, never re-serialized. DuckDB uses every core the process may run on, and spills to
-``temp_dir`` beyond its memory limit, so tables larger than memory sort too.
+can hold), extracts the key columns from it with one JSON parse, and stores typed sort keys
+(and, for small inputs, the line) in a temp table, whose row ids keep the input order:
+ordering by the keys, then the row id, is YT's order and stable. The sorted lines are
+written back as they were read, never re-serialized. DuckDB uses every core the process
+may run on, and spills to ``temp_dir`` beyond its memory limit, so tables larger than memory
+sort too.
 
 YT compares values by type first (see ``ordering``). A sample of the first rows guesses each
 key column's type (int64, double, string or boolean); the temp table keeps a typed key and a
