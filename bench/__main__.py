@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.measure import measure
+from bench.sort_workloads import SORT_WORKLOADS
 from bench.workloads import WORK_ROOT, WORKLOADS
 
 
@@ -19,15 +20,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows per table (1M)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per command; median (3)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2,000 rows, 1 run")
-    parser.add_argument("--only", action="append", help="run only this workload key (W1, ...)")
+    parser.add_argument(
+        "--only", action="append", help="run only this workload key (W1, ...; S10 only so)"
+    )
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     args = parser.parse_args()
     rows, repeat = (2_000, 1) if args.quick else (args.rows, max(3, args.repeat))
     work = WORK_ROOT / f"rows_{rows}"
     work.mkdir(parents=True, exist_ok=True)
     results: list[tuple[str, str, str, float, float, float, str]] = []
-    for workload in WORKLOADS:
+    for workload in [*WORKLOADS, *SORT_WORKLOADS]:
         if args.only and workload.key not in args.only:
+            continue
+        if workload.opt_in and not args.only:
             continue
         ytflow_command, baseline_command = workload.prepare(work, rows)
         ours = measure(ytflow_command, cwd=work, repeat=repeat)

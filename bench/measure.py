@@ -28,7 +28,14 @@ class Measurement:
 
 
 def run_once(command: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> Sample:
-    """Run ``command`` to completion; fail loudly if it fails (a benchmark of an error is void)."""
+    """Run ``command`` to completion; fail loudly if it fails (a benchmark of an error is void).
+
+    Python may cache bytecode, as it does for a user: with ``PYTHONDONTWRITEBYTECODE`` set
+    (some sandboxes set it) every run would compile ytflow's modules afresh, while the
+    baselines' packages come precompiled.
+    """
+    env = dict(os.environ if env is None else env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

@@ -41,6 +41,7 @@ class Workload:
     title: str
     target: str
     prepare: Callable[[Path, int], tuple[list[str], list[str]]]
+    opt_in: bool = False  # runs only when named with --only (it takes a while)
 
 
 def _pipeline(folder: Path, stage_source: str, *, stage: str = "main") -> list[str]:

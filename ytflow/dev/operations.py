@@ -16,13 +16,13 @@ from pathlib import Path
 
 from ytflow.bundle import Bundle, extract_bundle, launcher_command, require_script
 from ytflow.dev import job_memory
-from ytflow.dev.external_sort import sort_jsonl
 from ytflow.dev.job_input import Segment, json_key, split_keys, split_lines
 from ytflow.dev.job_runner import JobSpec
 from ytflow.dev.ordering import row_key
 from ytflow.dev.progress import OperationProgress
 from ytflow.dev.scheduler import JobsFailed, TimeLimitExceeded, default_parallelism, run_jobs
 from ytflow.dev.stage_log import StageLogs
+from ytflow.dev.table_sort import sort_files
 from ytflow.dev.table_store import DevTableStore
 from ytflow.errors import OperationError, TableNotFound
 from ytflow.ops import (
@@ -150,7 +150,7 @@ class DevOperations:
             input_rows=self._rows(spec.input_table),
         )
         intermediate = sandbox / JOBS_DIR / "sorted.jsonl"
-        sort_jsonl(mapped.parts[0], intermediate, spec.key_columns, temp_dir=intermediate.parent)
+        sort_files(mapped.parts[0], intermediate, spec.key_columns, temp_dir=intermediate.parent)
         reduce_jobs = spec.reduce_job_count or spec.resources.job_count or 1
         key = json_key(row_key(spec.reduce_by))
         reduce_ranges = split_keys(intermediate, reduce_jobs, key) if mapped.rows[0] else []
@@ -180,7 +180,7 @@ class DevOperations:
         with self.store.staging(spec.output_table, reading=spec.input_table) as scratch:
             inputs = self._input_files(spec.input_table)
             staged = scratch / "sorted.jsonl"
-            rows = sort_jsonl(inputs, staged, spec.sort_by, temp_dir=scratch)
+            rows = sort_files(inputs, staged, spec.sort_by, temp_dir=scratch).rows
             self.store.commit([(spec.output_table, [staged], rows)], sorted_by=spec.sort_by)
         return OperationResult(spec.describe(), {spec.output_table: rows}, jobs=0)
 
@@ -309,7 +309,7 @@ class DevOperations:
             return inputs[0]
         merged = sandbox / JOBS_DIR / "merged.jsonl"
         merged.parent.mkdir(parents=True, exist_ok=True)
-        sort_jsonl(inputs, merged, columns, temp_dir=merged.parent)
+        sort_files(inputs, merged, columns, temp_dir=merged.parent)
         return merged
 
     def _sandbox(

@@ -64,7 +64,7 @@ def row_key(columns: Sequence[str]) -> Callable[[Mapping[str, Any]], RowKey]:
 
     Built once per sort and called once per row, so it is specialised for short keys.
     """
-    names = _checked_columns(columns)
+    names = checked_columns(columns)
     key = value_key
     if len(names) == 1:
         (first,) = names
@@ -107,8 +107,9 @@ def check_sorted(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> i
     return None
 
 
-def _checked_columns(columns: Sequence[str]) -> tuple[str, ...]:
-    """Refuse what YT's sort_by refuses, and a bare string that would sort by its letters."""
+def checked_columns(columns: Sequence[str]) -> tuple[str, ...]:
+    """The sort columns as a tuple; refuses what YT's sort_by refuses, and a bare string that
+    would sort by its letters."""
     if isinstance(columns, str):
         raise UsageError(
             f"sort columns must be a list of column names, got the string {columns!r}",
