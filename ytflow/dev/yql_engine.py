@@ -33,7 +33,7 @@ from ytflow.dev.yql_guards import (
     reraise_interrupt,
 )
 from ytflow.errors import TableNotFound, YqlError, YtflowError
-from ytflow.yql.ast import SESSION_SQL, AstStatement, AstTranslator
+from ytflow.yql.ast import MACROS, SETTINGS, AstStatement, AstTranslator, calls_macros
 from ytflow.yql.functions import KNOWN_PRAGMAS
 
 _logger = logging.getLogger("ytflow.yql")
@@ -185,7 +185,7 @@ class DevYqlEngine:
         """Run ``sql`` on a connection that may open the script's tables (and ``writes``)."""
         files = [*self._files, *([str(writes)] if writes is not None else [])]
         with self._duckdb_errors(line, sql):
-            return session.connection(files).execute(sql).fetchall()
+            return session.connection(files, macros=calls_macros(sql)).execute(sql).fetchall()
 
     def _relation(self, session: _Session, path: str, line: int) -> str:
         """SQL that reads the table ``path``: its JSONL file with explicit column types."""
@@ -301,13 +301,22 @@ class _Session:
     def __init__(self) -> None:
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._allowed: frozenset[str] = frozenset()
+        self._macros = False  # created on this connection
 
-    def connection(self, files: Iterable[str]) -> duckdb.DuckDBPyConnection:
+    def connection(
+        self, files: Iterable[str], *, macros: bool = False
+    ) -> duckdb.DuckDBPyConnection:
+        """The connection, opened again if it may not read ``files``; with the translator's
+        macros created first if ``macros``."""
         needed = frozenset(files)
         if self._connection is None or not needed <= self._allowed:
             self.close()
             self._allowed |= needed
             self._connection = _sealed_connection(self._allowed)
+        if macros and not self._macros:
+            for macro in MACROS:
+                self._connection.execute(macro)
+            self._macros = True
         return self._connection
 
     def interrupt(self) -> None:
@@ -319,13 +328,14 @@ class _Session:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+            self._macros = False
 
 
 def _sealed_connection(files: Iterable[str]) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with YQL's semantics that may open only ``files``."""
     connection = duckdb.connect(config=_CONNECT)
     try:
-        for setting in SESSION_SQL:  # YQL's semantics the translated SQL relies on
+        for setting in SETTINGS:  # YQL's semantics the translated SQL relies on
             connection.execute(setting)
         allowed = ", ".join(_literal(file) for file in sorted(files))
         connection.execute(f"SET allowed_paths = [{allowed}]")

@@ -15,6 +15,8 @@ would turn every integer result into a Double (its branches share one type). So:
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from ytflow.yql.ast.nodes import YqlCast
@@ -39,12 +41,16 @@ _A, _B = "CAST(a AS DOUBLE)", "CAST(b AS DOUBLE)"
 _TWO_64 = 2**64
 
 # Run on every connection that runs translated SQL, in order: settings, then the macros the
-# generated SQL calls (division here, functions in ``functions.py``).
-SESSION_SQL: tuple[str, ...] = (
+# generated SQL calls (operators here, functions in ``functions.py``).
+SETTINGS: tuple[str, ...] = (
     # integer / integer stays an integer (YQL's PRAGMA ClassicDivision, on by default)
     "SET integer_division = true",
     # NULL sorts before every value ascending and after every value descending, as in YT
     "SET default_null_order = 'nulls_first_on_asc_last_on_desc'",
+)
+# Creating these costs a few milliseconds, so a session creates them when its SQL calls one
+# (``calls_macros``).
+MACROS: tuple[str, ...] = (
     f"CREATE MACRO ytflow_div(a, b) AS {_divisor('/')}",
     f"CREATE MACRO ytflow_mod(a, b) AS {_divisor('%')}",
     "CREATE MACRO ytflow_float_div(a, b) AS CASE "
@@ -64,6 +70,14 @@ SESSION_SQL: tuple[str, ...] = (
     "END",
     *FUNCTION_MACROS,
 )
+SESSION_SQL = SETTINGS + MACROS
+_MACRO_CALL = re.compile(r'(?<![\w"])ytflow_\w+\(')
+
+
+def calls_macros(sql: str) -> bool:
+    """Whether ``sql`` calls one of ``MACROS``."""
+    return _MACRO_CALL.search(sql) is not None
+
 
 _FLOAT_CASTS = frozenset({"DOUBLE", "FLOAT"})
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
