@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -25,6 +26,17 @@ from ytflow.localyt import LocalYt
 settings.register_profile("ytflow", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ytflow"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Deliver SIGINT to the processes the tests start. A shell without job control (a CI
+    script, ``cmd &``) starts background commands with SIGINT ignored, and an ignored signal
+    stays ignored across exec, so ytflow and local-yt processes would never see the Ctrl-C
+    the interrupt tests send. A handler here is reset to the default in every child."""
+    del config
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 PIPELINE_PY = 'from ytflow import Pipeline\n\nif __name__ == "__main__":\n    Pipeline.main()\n'
 
