@@ -36,6 +36,7 @@ import orjson
 from ytflow.dev.files import fsync_directory, new_temp
 from ytflow.dev.ordering import checked_columns, value_key
 from ytflow.dev.yql_guards import (
+    SEALED_CONNECT,
     Interrupted,
     interrupting_duckdb,
     reraise_interrupt,
@@ -62,13 +63,6 @@ _LINES = (
 # What Python's bytes.strip() removes, so blank lines are skipped as the dev reader skips them.
 _BLANK = "' ' || chr(9) || chr(11) || chr(12) || chr(13)"
 _COPY_LINES = "(FORMAT csv, header false, quote '', escape '', delim '\x01', use_tmp_file false)"
-_CONNECT: dict[str, str | bool | int | float | list[str]] = {
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-    "allow_community_extensions": False,
-    "allow_persistent_secrets": False,
-    "python_enable_replacements": False,
-}
 # Data DuckDB refuses to read or convert: the Python sort names the bad line instead.
 _DATA_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException)
 
@@ -319,7 +313,7 @@ def _survey_sql(columns: int) -> str:
 def _connection(files: Sequence[Path], staged: Path, temp_dir: Path) -> Generator[_Session]:
     """A DuckDB connection that may read only ``files`` and write only ``staged``."""
     spill = Path(tempfile.mkdtemp(prefix=".ytflow-duckdb-", dir=temp_dir))
-    connection = duckdb.connect(config=_CONNECT)
+    connection = duckdb.connect(config=SEALED_CONNECT)
     try:
         allowed = _literal_list([*map(str, files), str(staged)])
         for setting in (

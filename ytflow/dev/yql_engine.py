@@ -25,6 +25,7 @@ import duckdb
 
 from ytflow.dev.table_store import DevTableStore
 from ytflow.dev.yql_guards import (
+    SEALED_CONNECT,
     Interrupted,
     interrupting_duckdb,
     loads_row,
@@ -41,14 +42,6 @@ _CACHE_KEY = "duckdb_columns"
 # Types DuckDB may detect that would change values on the way back out.
 _AS_TEXT = re.compile(r"^(DATE|TIME|TIMESTAMP.*|UUID|INTERVAL)$")
 _AS_JSON = re.compile(r'^(STRUCT.*|MAP.*|.*\[\]|"NULL"|NULL)$')
-# Fixed when a connection opens: nothing may be fetched, installed or loaded from outside.
-_CONNECT: dict[str, str | bool | int | float | list[str]] = {
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-    "allow_community_extensions": False,
-    "allow_persistent_secrets": False,
-    "python_enable_replacements": False,
-}
 # The alias a bare SELECT's rows are serialised through; unlike a short one such as ``r`` it
 # cannot be shadowed by a result column of the same name.
 _ROW = '"__ytflow_yql_row__"'
@@ -333,7 +326,7 @@ class _Session:
 
 def _sealed_connection(files: Iterable[str]) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with YQL's semantics that may open only ``files``."""
-    connection = duckdb.connect(config=_CONNECT)
+    connection = duckdb.connect(config=SEALED_CONNECT)
     try:
         for setting in SETTINGS:  # YQL's semantics the translated SQL relies on
             connection.execute(setting)

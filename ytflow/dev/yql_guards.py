@@ -1,8 +1,9 @@
-"""Guards the dev YQL engine keeps around DuckDB (none of them needs DuckDB itself).
+"""Guards dev keeps around DuckDB (none of them needs DuckDB itself).
 
-Signals that must stop a running query and still reach the driver's own handler; result
-files holding NaN or infinity, which a JSONL table cannot store; column names that DuckDB
-would merge because it matches them case-insensitively.
+The settings every dev DuckDB connection opens with; signals that must stop a running query
+and still reach the driver's own handler; result files holding NaN or infinity, which a JSONL
+table cannot store; column names that DuckDB would merge because it matches them
+case-insensitively.
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ import orjson
 
 from ytflow.errors import YqlError
 
+# DuckDB's settings fixed when a connection opens, for every dev connection (YQL and sort):
+# nothing may be fetched, installed or loaded from outside.
+SEALED_CONNECT: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_persistent_secrets": False,
+    "python_enable_replacements": False,
+}
 _RENAMED = re.compile(r"^(.+)_\d+$")  # how DuckDB renames a column that clashes with another
 _INTERRUPTED = "Query interrupted"  # what DuckDB raises (a RuntimeError) when a signal arrives
 
